@@ -1,0 +1,82 @@
+"""Typed, strict config models and the TOML loader that turns mistakes into clear errors."""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from ptyflow.errors import ConfigError
+
+__all__ = ["StrictModel", "format_validation_error", "load_toml", "validate_config"]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class StrictModel(BaseModel):
+    """Base of every config and metadata model: unknown keys fail, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+def _known_keys(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
+    """The field names allowed at ``loc`` (a path of keys into ``model``)."""
+    current: Any = model
+    for part in loc[:-1]:
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        current = field.annotation
+    fields = getattr(current, "model_fields", None)
+    return list(fields) if fields else []
+
+
+def format_validation_error(err: ValidationError, model: type[BaseModel], source: str) -> str:
+    """One line per problem: ``source: [section].key: what is wrong (got ...)``."""
+    lines = [f"{source}: invalid {model.__name__} ({err.error_count()} problem(s))"]
+    for e in err.errors():
+        loc = tuple(e["loc"])
+        section = ".".join(str(p) for p in loc[:-1])
+        key = f"[{section}].{loc[-1]}" if section else str(loc[-1]) if loc else "<root>"
+        if e["type"] == "extra_forbidden":
+            known = _known_keys(model, loc)
+            hint = difflib.get_close_matches(str(loc[-1]), known, n=1)
+            msg = f"unknown key; expected one of {', '.join(known)}"
+            if hint:
+                msg += f" (did you mean {hint[0]!r}? units are part of key names)"
+        else:
+            msg = e["msg"]
+            if "input" in e and e["type"] != "missing":
+                msg += f" (got {e['input']!r})"
+        lines.append(f"  {source}: {key}: {msg}")
+    return "\n".join(lines)
+
+
+def validate_config(data: dict[str, Any], model: type[M], source: str = "<config>") -> M:
+    """Validate a plain mapping into ``model``; raise :class:`ConfigError` naming every problem."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(format_validation_error(err, model, source)) from None
+
+
+def load_toml(path: str | Path, model: type[M]) -> M:
+    """Read a TOML file and validate it into ``model``.
+
+    Errors name the file, the key and what was expected; nothing is silently ignored.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: cannot read config file: {err}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}") from None
+    return validate_config(data, model, str(path))
