@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import difflib
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -11,7 +13,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ptyflow.errors import ConfigError
 
-__all__ = ["StrictModel", "format_validation_error", "load_toml", "validate_config"]
+__all__ = [
+    "StrictModel",
+    "apply_overrides",
+    "format_validation_error",
+    "load_toml",
+    "validate_config",
+]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -63,8 +71,30 @@ def validate_config(data: dict[str, Any], model: type[M], source: str = "<config
         raise ConfigError(format_validation_error(err, model, source)) from None
 
 
-def load_toml(path: str | Path, model: type[M]) -> M:
-    """Read a TOML file and validate it into ``model``.
+def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
+    """Apply ``section.key=value`` overrides (values in TOML syntax; bare words are strings)."""
+    out = copy.deepcopy(data)
+    for item in overrides:
+        dotted, sep, raw = item.partition("=")
+        if not sep or not dotted.strip():
+            raise ConfigError(f"override {item!r}: expected KEY=VALUE, e.g. scan.step_A=0.4")
+        try:
+            value = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw
+        *sections, key = dotted.strip().split(".")
+        node = out
+        for section in sections:
+            child = node.setdefault(section, {})
+            if not isinstance(child, dict):
+                raise ConfigError(f"override {item!r}: {section!r} is a value, not a section")
+            node = child
+        node[key] = value
+    return out
+
+
+def load_toml(path: str | Path, model: type[M], overrides: Sequence[str] = ()) -> M:
+    """Read a TOML file, apply ``overrides`` (``section.key=value``) and validate into ``model``.
 
     Errors name the file, the key and what was expected; nothing is silently ignored.
     """
@@ -79,4 +109,4 @@ def load_toml(path: str | Path, model: type[M]) -> M:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML: {err}") from None
-    return validate_config(data, model, str(path))
+    return validate_config(apply_overrides(data, overrides), model, str(path))

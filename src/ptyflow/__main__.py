@@ -1,0 +1,7 @@
+"""``python -m ptyflow`` is the same as the ``ptyflow`` command."""
+
+import sys
+
+from ptyflow.cli import main
+
+sys.exit(main())

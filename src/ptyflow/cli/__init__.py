@@ -1,0 +1,42 @@
+"""The ``ptyflow`` command line. Parser in ``_parser``, thin lazy commands in ``_commands``."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+
+from ptyflow.errors import PtyflowError
+
+__all__ = ["main"]
+
+log = logging.getLogger("ptyflow")
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    from rich.logging import RichHandler
+
+    level = logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO
+    logging.basicConfig(
+        level=level,
+        format="%(message)s",
+        datefmt="[%X]",
+        handlers=[RichHandler(show_path=verbose > 1, rich_tracebacks=True)],
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one ``ptyflow`` command; return the process exit code."""
+    from ptyflow.cli._parser import build_parser
+
+    args = build_parser().parse_args(argv)
+    _setup_logging(args.verbose, args.quiet)
+    try:
+        return int(args.func(args) or 0)
+    except PtyflowError as err:
+        # Deliberate errors: the message says what is wrong and what was expected.
+        print(f"ptyflow {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"ptyflow {args.command}: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,58 @@
+"""Thin command functions: each imports what it needs when it runs, so ``--help`` is fast."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+__all__ = ["demo", "info", "provenance", "simulate"]
+
+log = logging.getLogger("ptyflow")
+
+
+def simulate(args: argparse.Namespace) -> int:
+    from ptyflow.config import load_toml
+    from ptyflow.config.simulate import SimulateConfig
+    from ptyflow.simulate import run_simulation
+
+    config = load_toml(args.config, SimulateConfig, args.overrides)
+    result = run_simulation(
+        config, args.out, overwrite=args.overwrite, progress=not args.no_progress
+    )
+    log.info("wrote %s (ground truth in %s) in %.1f s", result.store, result.truth, result.seconds)
+    return 0
+
+
+def info(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from ptyflow.dataset import render_info, validate_dataset
+
+    Console().print(render_info(args.store))
+    problems = validate_dataset(args.store, verify_checksums=args.verify)
+    for problem in problems:
+        print(f"invalid: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def provenance(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from ptyflow.provenance import read_record, verify_artifact
+
+    if args.action == "show":
+        Console().print_json(read_record(args.artifact).model_dump_json())
+        return 0
+    check = verify_artifact(args.artifact)
+    status = "verified" if check.ok else "MISMATCH"
+    print(f"{args.artifact}: {status} (record {check.record_id})")
+    print(f"  recorded: {check.expected_hash}\n  actual:   {check.actual_hash}")
+    return 0 if check.ok else 1
+
+
+def demo(args: argparse.Namespace) -> int:
+    from ptyflow.demo import run_demo
+
+    run_demo(args.out, progress=not args.no_progress)
+    return 0

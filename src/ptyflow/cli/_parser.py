@@ -1,0 +1,95 @@
+"""The ``ptyflow`` argument parser, built in one place; commands live in ``_commands``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ptyflow import __version__
+from ptyflow.cli import _commands
+
+__all__ = ["build_parser"]
+
+_EPILOG = """\
+The data flow: acquire -> compress -> dataset store -> transfer -> workflow -> reconstruct.
+Every store and result carries a provenance record (see `ptyflow provenance --help`).
+Docs: docs/architecture.md, docs/dataset-store.md, docs/conventions.md. Config templates with
+every option documented: configs/.
+"""
+
+
+def _add_overrides(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one config value, TOML syntax, e.g. --set scan.shape=[32,32] "
+        "--set noise.dose_e_per_A2=1e5 (repeatable)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ptyflow",
+        description="4D-STEM electron ptychography from the detector to a reconstructed "
+        "phase image, with a verifiable record of how every result was made.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"ptyflow {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser(
+        "simulate",
+        help="simulate a 4D-STEM dataset store with exact ground truth",
+        description="Simulate a 4D-STEM scan (multislice through a built-in crystal or a "
+        "user phase image, with aberrations, dose and Poisson noise) into a dataset store. "
+        "The exact ground truth (object phase, probe, positions) is written beside it in "
+        "STORE_STEM.truth/. Both carry provenance records.",
+    )
+    p.add_argument("config", type=Path, help="simulation config (TOML), e.g. configs/simulate.toml")
+    p.add_argument("--out", "-o", type=Path, required=True, help="store to create (*.zarr)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing ptyflow store")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_overrides(p)
+    p.set_defaults(func=_commands.simulate)
+
+    p = sub.add_parser(
+        "info",
+        help="summarise a dataset store",
+        description="Print a readable summary of a dataset store: shape, dtype, chunking, "
+        "compression ratio, state, frames missing, acquisition metadata with units and the "
+        "provenance record. Exits 1 if the store is invalid.",
+    )
+    p.add_argument("store", type=Path, help="dataset store directory")
+    p.add_argument(
+        "--verify", action="store_true", help="also recompute every file checksum (reads all data)"
+    )
+    p.set_defaults(func=_commands.info)
+
+    p = sub.add_parser(
+        "provenance",
+        help="show or verify the provenance record of an artifact",
+        description="Show the provenance record an artifact carries, or verify that the "
+        "artifact's content still hashes to what its record says.",
+    )
+    p.add_argument("action", choices=["show", "verify"], help="show the record, or verify it")
+    p.add_argument("artifact", type=Path, help="a store, result directory or file")
+    p.set_defaults(func=_commands.provenance)
+
+    p = sub.add_parser(
+        "demo",
+        help="run the whole pipeline on a small simulated dataset",
+        description="Simulate a small SrTiO3 dataset, then print its summary and where it "
+        "lives. Later stages of the pipeline join the demo as they are built.",
+    )
+    p.add_argument(
+        "--out", "-o", type=Path, default=Path("ptyflow-demo"), help="demo folder (default: %(default)s)"
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_commands.demo)
+    return parser

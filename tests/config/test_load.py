@@ -1,0 +1,95 @@
+"""The TOML loader: every mistake names the file, the key and what was expected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import Field
+
+from ptyflow.config import StrictModel, apply_overrides, load_toml
+from ptyflow.errors import ConfigError
+
+
+class Beam(StrictModel):
+    energy_eV: float = Field(gt=0)
+    semiangle_mrad: float = 20.0
+
+
+class Example(StrictModel):
+    beam: Beam
+    label: str = "x"
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "example.toml"
+    path.write_text(text)
+    return path
+
+
+def test_valid_file_loads_into_typed_model(tmp_path: Path) -> None:
+    cfg = load_toml(_write(tmp_path, "[beam]\nenergy_eV = 3e5\n"), Example)
+    assert cfg.beam.energy_eV == 300_000.0
+    assert cfg.beam.semiangle_mrad == 20.0
+
+
+def test_unknown_key_names_file_key_and_suggestion(tmp_path: Path) -> None:
+    path = _write(tmp_path, "[beam]\nenergy_eV = 3e5\nenergy_keV = 300\n")
+    with pytest.raises(ConfigError) as err:
+        load_toml(path, Example)
+    msg = str(err.value)
+    assert str(path) in msg
+    assert "[beam].energy_keV" in msg
+    assert "unknown key" in msg
+    assert "'energy_eV'" in msg  # the close match is suggested
+
+
+def test_wrong_type_names_key_and_value(tmp_path: Path) -> None:
+    path = _write(tmp_path, '[beam]\nenergy_eV = "300 kV"\n')
+    with pytest.raises(ConfigError) as err:
+        load_toml(path, Example)
+    msg = str(err.value)
+    assert "[beam].energy_eV" in msg
+    assert "valid number" in msg
+    assert "'300 kV'" in msg
+
+
+def test_out_of_range_value_is_rejected(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"\[beam\]\.energy_eV: Input should be greater than 0"):
+        load_toml(_write(tmp_path, "[beam]\nenergy_eV = -1\n"), Example)
+
+
+def test_missing_required_section(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="beam: Field required"):
+        load_toml(_write(tmp_path, 'label = "y"\n'), Example)
+
+
+def test_syntax_error_and_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_toml(_write(tmp_path, "[beam\n"), Example)
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_toml(tmp_path / "nope.toml", Example)
+
+
+def test_models_are_frozen(tmp_path: Path) -> None:
+    cfg = load_toml(_write(tmp_path, "[beam]\nenergy_eV = 3e5\n"), Example)
+    with pytest.raises(ValueError, match="frozen"):
+        cfg.beam.energy_eV = 1.0  # type: ignore[misc]
+
+
+def test_overrides_parse_toml_values_and_create_sections() -> None:
+    data = {"beam": {"energy_eV": 1.0}}
+    out = apply_overrides(data, ["beam.energy_eV=2e5", "label=hello", "new.shape=[3, 4]"])
+    assert out == {"beam": {"energy_eV": 2e5}, "label": "hello", "new": {"shape": [3, 4]}}
+    assert data == {"beam": {"energy_eV": 1.0}}  # the input is not mutated
+
+
+def test_overrides_are_validated_like_the_file(tmp_path: Path) -> None:
+    path = _write(tmp_path, "[beam]\nenergy_eV = 3e5\n")
+    assert load_toml(path, Example, ["beam.energy_eV=1e5"]).beam.energy_eV == 1e5
+    with pytest.raises(ConfigError, match="unknown key"):
+        load_toml(path, Example, ["beam.energy_kV=100"])
+    with pytest.raises(ConfigError, match="expected KEY=VALUE"):
+        apply_overrides({}, ["no-equals-sign"])
+    with pytest.raises(ConfigError, match="is a value, not a section"):
+        apply_overrides({"label": "x"}, ["label.sub=1"])
