@@ -7,14 +7,12 @@ The whole model is stored as JSON under the group attribute ``ptyflow`` of a sto
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Final, Literal
 
-from pydantic import AwareDatetime, Field, PositiveFloat, PositiveInt, field_validator
-from pydantic import model_validator as _model_validator
+from pydantic import AwareDatetime, Field, PositiveInt, field_validator, model_validator
 
 from ptyflow.config._base import StrictModel
 from ptyflow.physics import Aberrations
@@ -32,11 +30,13 @@ __all__ = [
     "Scan",
 ]
 
-SCHEMA_ID = "ptyflow.dataset"
+SCHEMA_ID: Final = "ptyflow.dataset"
 #: Bump on any change a reader of the previous version would misread; see the spec's
 #: "Schema versioning" section.
 SCHEMA_VERSION = 1
 
+#: A strictly positive, finite float (inf and nan are nonsense for every quantity here).
+PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 Pair = tuple[PositiveInt, PositiveInt]
 
 
@@ -65,7 +65,8 @@ class Scan(StrictModel):
     rotation_deg: float = Field(
         0.0,
         allow_inf_nan=False,
-        description="angle of the scan x axis from the detector +kx axis towards +ky [deg]",
+        description="scan rotation [deg], as ptyflow.physics.scan: fast-scan direction "
+        "(y, x) = (sin θ, cos θ)",
     )
     n_time: PositiveInt | None = Field(None, description="frames of an in-situ series, or None")
     time_step_s: PositiveFloat | None = Field(None, description="time between scans [s]")
@@ -75,7 +76,7 @@ class Scan(StrictModel):
         """``(t, ny, nx)`` for a time series, else ``(ny, nx)``."""
         return self.shape if self.n_time is None else (self.n_time, *self.shape)
 
-    @_model_validator(mode="after")
+    @model_validator(mode="after")
     def _time_step_needs_series(self) -> Scan:
         if self.time_step_s is not None and self.n_time is None:
             raise ValueError("time_step_s is only meaningful with n_time (a time series)")
@@ -92,7 +93,7 @@ class Detector(StrictModel):
     name: str = Field(min_length=1)
     serial: str | None = None
 
-    @_model_validator(mode="after")
+    @model_validator(mode="after")
     def _center_on_detector(self) -> Detector:
         for axis, c, n in zip(("cy", "cx"), self.center_px, self.shape, strict=True):
             if not 0.0 <= c <= n - 1:
@@ -115,7 +116,7 @@ class Acquisition(StrictModel):
     def _to_utc(cls, value: datetime | None) -> datetime | None:
         return None if value is None else value.astimezone(UTC)
 
-    @_model_validator(mode="after")
+    @model_validator(mode="after")
     def _finished_after_started(self) -> Acquisition:
         if self.finished_utc is not None and self.finished_utc < self.started_utc:
             raise ValueError("finished_utc is earlier than started_utc")
@@ -139,15 +140,15 @@ class Compression(StrictModel):
         """Number of virtual-detector masks (0 unless ``kind="virtual"``)."""
         return len(self.mask_names or ())
 
-    @_model_validator(mode="after")
+    @model_validator(mode="after")
     def _params_match_kind(self) -> Compression:
         if (self.kind == "bin") != (self.bin_factor is not None):
             raise ValueError("bin_factor is required for kind='bin' and only allowed there")
         if (self.kind == "virtual") != (self.mask_names is not None):
             raise ValueError("mask_names is required for kind='virtual' and only allowed there")
-        if self.mask_names is not None:
-            if not self.mask_names or len(set(self.mask_names)) != len(self.mask_names):
-                raise ValueError("mask_names must be non-empty and unique")
+        names = self.mask_names
+        if names is not None and (not names or len(set(names)) != len(names)):
+            raise ValueError("mask_names must be non-empty and unique")
         return self
 
 
@@ -180,7 +181,7 @@ class DatasetMetadata(StrictModel):
             raise ValueError(f"schema_version {value} is not {SCHEMA_VERSION}")
         return value
 
-    @_model_validator(mode="after")
+    @model_validator(mode="after")
     def _binning_divides_detector(self) -> DatasetMetadata:
         b = self.compression.bin_factor
         if b is not None and any(n % b for n in self.acquisition.detector.shape):
@@ -231,7 +232,3 @@ class DatasetMetadata(StrictModel):
         if state is not DatasetState.ACQUIRING and acq.finished_utc is None:
             acq = acq.model_copy(update={"finished_utc": datetime.now(UTC)})
         return self.model_copy(update={"state": state, "acquisition": acq})
-
-
-def _finite(value: float) -> bool:
-    return math.isfinite(value)

@@ -1,0 +1,50 @@
+"""The dataset store: the contract between every stage (spec: ``docs/dataset-store.md``).
+
+One Zarr v3 group per scan holds the frames (``data``), which scan positions really
+arrived (``frames_received``), live virtual images, the metadata with units, a manifest of
+checksums and the provenance record.
+
+Write with :func:`create_dataset` (a context-managed :class:`DatasetWriter`), read with
+:func:`open_dataset`, check with :func:`validate_dataset`, summarise with :func:`render_info`.
+"""
+
+from ptyflow.dataset._info import render_info
+from ptyflow.dataset._layout import default_codec
+from ptyflow.dataset._metadata import (
+    SCHEMA_ID,
+    SCHEMA_VERSION,
+    Acquisition,
+    Beam,
+    Compression,
+    DatasetMetadata,
+    DatasetState,
+    Detector,
+    FrameGrid,
+    Scan,
+)
+from ptyflow.dataset._reader import Dataset, open_dataset
+from ptyflow.dataset._store import create_dataset
+from ptyflow.dataset._validate import validate_dataset
+from ptyflow.dataset._virtual import live_detectors
+from ptyflow.dataset._writer import DatasetWriter
+
+__all__ = [
+    "SCHEMA_ID",
+    "SCHEMA_VERSION",
+    "Acquisition",
+    "Beam",
+    "Compression",
+    "Dataset",
+    "DatasetMetadata",
+    "DatasetState",
+    "DatasetWriter",
+    "Detector",
+    "FrameGrid",
+    "Scan",
+    "create_dataset",
+    "default_codec",
+    "live_detectors",
+    "open_dataset",
+    "render_info",
+    "validate_dataset",
+]

@@ -1,0 +1,110 @@
+"""Sealing a store (provenance record, then manifest last) and checking the seal.
+
+``manifest.json`` maps every file's posix path relative to the store root to its SHA-256
+and size; it and ``provenance.json`` leave themselves out. The manifest is written last,
+so its presence marks a finished store: a crash before it leaves a store without one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+from ptyflow.errors import DatasetError
+from ptyflow.provenance import (
+    MANIFEST_NAME,
+    RECORD_NAME,
+    ArtifactRef,
+    ManifestEntry,
+    ProvenanceRecord,
+    build_manifest,
+    finish_record,
+    tree_hash,
+    write_record,
+)
+
+__all__ = [
+    "SEAL_FILES",
+    "manifest_problems",
+    "read_json",
+    "record_hash_problem",
+    "seal_store",
+    "stray_partial_files",
+    "write_json_atomic",
+]
+
+SEAL_FILES = frozenset({MANIFEST_NAME, RECORD_NAME})
+
+
+def write_json_atomic(path: Path, obj: Any) -> None:
+    """Write ``obj`` as JSON to a temp file beside ``path``, then rename it over ``path``."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.partial")
+    tmp.write_text(json.dumps(obj, indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_json(path: Path) -> Any | None:
+    """The parsed JSON file at ``path``, None if absent; DatasetError naming it if corrupt."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as err:
+        raise DatasetError(f"{path}: cannot read: {err}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise DatasetError(f"{path}: not valid JSON: {err}") from None
+
+
+def seal_store(store: Path, record: ProvenanceRecord | None) -> str:
+    """Checksum every file, write the finished provenance record, then the manifest.
+
+    Returns the store's content hash (the tree hash of the manifest).
+    """
+    manifest = build_manifest(store, exclude=SEAL_FILES)
+    digest = tree_hash(manifest)
+    if record is not None:
+        output = ArtifactRef(path=str(store.resolve()), content_hash=digest)
+        write_record(finish_record(record, outputs=[output]), store / RECORD_NAME)
+    write_json_atomic(store / MANIFEST_NAME, manifest)
+    return digest
+
+
+def manifest_problems(store: Path, manifest: dict[str, ManifestEntry]) -> list[str]:
+    """Every file changed, missing or extra relative to ``manifest`` (rehashes all files)."""
+    current = build_manifest(store, exclude=SEAL_FILES)
+    problems = [
+        f"{store / rel}: missing (listed in the manifest)" for rel in manifest if rel not in current
+    ]
+    problems += [
+        f"{store / rel}: not listed in the manifest" for rel in current if rel not in manifest
+    ]
+    problems += [
+        f"{store / rel}: checksum differs from the manifest (file modified)"
+        for rel, entry in manifest.items()
+        if rel in current and current[rel]["sha256"] != entry["sha256"]
+    ]
+    return problems
+
+
+def record_hash_problem(
+    store: Path, record: dict[str, Any], manifest: dict[str, ManifestEntry]
+) -> str | None:
+    """Why the record's output hash disagrees with the manifest's tree hash, or None."""
+    hashes = [o.get("content_hash") for o in record.get("outputs", []) if isinstance(o, dict)]
+    digest = tree_hash(manifest)
+    if digest in hashes:
+        return None
+    return (
+        f"{store / RECORD_NAME}: output content hash {', '.join(map(str, hashes))} "
+        f"does not match the manifest's tree hash {digest}"
+    )
+
+
+def stray_partial_files(store: Path) -> list[Path]:
+    """Temp files of interrupted atomic writes (zarr's and ours): signs of a crash."""
+    return sorted(store.rglob("*.partial"))

@@ -1,0 +1,240 @@
+"""The store writer: buffers frames into whole shards and writes each shard once, when full.
+
+zarr-python writes a sharded array fastest when given one whole shard: it encodes it in a
+single pass, with no read-modify-write of a partly written shard file. Frames arrive in
+raster order (mostly), so the writer keeps one buffer per *open* shard: in raster order
+that is one band of shards (``shard_nav[0]`` scan rows × the full scan width). When more
+shards than one band are open, gaps are holding the oldest back: it is written with its
+missing positions left at the fill value, and a frame arriving for it later is written
+straight into the shard on disk (slow, but rare). So memory stays at about one band of
+shards, whatever the store's size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+import zarr
+from numpy.typing import NDArray
+
+from ptyflow.dataset._integrity import seal_store
+from ptyflow.dataset._layout import ATTRS_KEY, DATA, FRAMES_RECEIVED, VIRTUAL, Geometry, get_array
+from ptyflow.dataset._metadata import DatasetMetadata, DatasetState
+from ptyflow.dataset._virtual import LiveImages
+from ptyflow.errors import DatasetError
+from ptyflow.provenance import ProvenanceRecord
+
+__all__ = ["DatasetWriter", "write_metadata"]
+
+
+def write_metadata(group: zarr.Group, metadata: DatasetMetadata) -> None:
+    """Store ``metadata`` as the group's ``ptyflow`` attribute.
+
+    zarr's LocalStore writes ``zarr.json`` to a temp file and renames it, so a crash leaves
+    the old or the new metadata, never half of it.
+    """
+    group.update_attributes({ATTRS_KEY: metadata.model_dump(mode="json")})
+
+
+@dataclass
+class _ShardBuffer:
+    nav: tuple[slice, ...]  # where the shard lies in the scan
+    data: NDArray[Any]  # (*shard_nav, *frame_shape), fill value where nothing arrived
+    filled: int = field(default=0)
+
+    @property
+    def full(self) -> bool:
+        return self.filled == int(np.prod([s.stop - s.start for s in self.nav]))
+
+
+class DatasetWriter:
+    """Writes frames into a new store; use :func:`create_dataset` to get one.
+
+    Use it as a context manager: leaving the ``with`` block closes the store, as
+    ``complete``/``incomplete`` normally and as ``failed`` (then re-raising) on an exception.
+    One thread owns a writer (it is not thread-safe).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        group: zarr.Group,
+        metadata: DatasetMetadata,
+        geometry: Geometry,
+        live: LiveImages,
+        record: ProvenanceRecord | None,
+    ) -> None:
+        self.path = path
+        self._group = group
+        self._data = get_array(group, DATA)
+        self._metadata = metadata
+        self._geometry = geometry
+        self._live = live
+        self._record = record
+        self._received = np.zeros(metadata.nav_shape, dtype=bool)
+        self._open: dict[tuple[int, ...], _ShardBuffer] = {}  # insertion order = opening order
+        self._written: set[tuple[int, ...]] = set()
+        self._max_open = geometry.shard_grid[-1]  # one band of shards across the scan
+        self._closed = False
+
+    @property
+    def metadata(self) -> DatasetMetadata:
+        """The metadata as stored now (state ``acquiring`` until closed)."""
+        return self._metadata
+
+    @property
+    def nav_shape(self) -> tuple[int, ...]:
+        return self._metadata.nav_shape
+
+    @property
+    def frame_shape(self) -> tuple[int, ...]:
+        return self._metadata.frame_shape
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        return np.dtype(self._data.dtype)
+
+    @property
+    def n_received(self) -> int:
+        """Frames accepted so far."""
+        return int(self._received.sum())
+
+    def write_frame(self, index: int | tuple[int, ...], frame: NDArray[Any]) -> None:
+        """Write one frame at a flat raster ``index`` or a navigation index tuple."""
+        flat = int(index) if isinstance(index, int | np.integer) else self._flat_index(index)
+        self.write_frames(flat, np.asarray(frame)[np.newaxis])
+
+    def write_frames(self, start_index: int, frames: NDArray[Any]) -> None:
+        """Write ``frames`` ``(n, *frame_shape)`` at flat raster indices ``start_index …``.
+
+        Frames may arrive in any order and with gaps. The whole call is checked first
+        (shape, dtype, range, frames already written), so a rejected call stores nothing.
+        """
+        if self._closed:
+            raise DatasetError(f"{self.path}: the writer is closed")
+        frames = np.asarray(frames)
+        start, n_nav = int(start_index), self._received.size
+        if frames.shape[1:] != self.frame_shape or frames.ndim != len(self.frame_shape) + 1:
+            raise DatasetError(
+                f"{self.path}: frames from index {start}: got array of shape {frames.shape}, "
+                f"expected (n, {', '.join(map(str, self.frame_shape))})"
+            )
+        if frames.dtype != self.dtype:
+            raise DatasetError(
+                f"{self.path}: frames from index {start}: dtype {frames.dtype}, "
+                f"expected {self.dtype}"
+            )
+        stop = start + len(frames)
+        if start < 0 or stop > n_nav:
+            raise DatasetError(
+                f"{self.path}: frame indices {start}…{stop - 1} outside the scan (0…{n_nav - 1})"
+            )
+        flat_received = self._received.reshape(-1)
+        if (dup := np.flatnonzero(flat_received[start:stop])).size:
+            i = start + int(dup[0])
+            raise DatasetError(
+                f"{self.path}: frame {i} {self._nav_index(i)} was already written; "
+                "nothing from this call was stored"
+            )
+        for a, b in self._runs(start, stop):
+            flat_received[a:b] = True  # before _put: a shard it completes is flushed at once
+            self._put(a, frames[a - start : b - start])
+
+    def close(self, record: ProvenanceRecord | None = None) -> None:
+        """Flush, mark the state ``complete`` or ``incomplete``, and seal the store.
+
+        ``record`` (or the one given at creation) is finished with the store's content
+        hash and written as ``provenance.json``. Closing twice does nothing.
+        """
+        self._finish(failed=False, record=record or self._record)
+
+    def __enter__(self) -> DatasetWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._finish(failed=exc is not None, record=self._record)
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _nav_index(self, flat: int) -> tuple[int, ...]:
+        return tuple(int(i) for i in np.unravel_index(flat, self.nav_shape))
+
+    def _flat_index(self, index: tuple[int, ...]) -> int:
+        try:
+            return int(np.ravel_multi_index(index, self.nav_shape))
+        except ValueError:
+            raise DatasetError(
+                f"{self.path}: frame {index} outside the scan {self.nav_shape}"
+            ) from None
+
+    def _runs(self, start: int, stop: int) -> list[tuple[int, int]]:
+        """Split flat range [start, stop) into runs inside one scan row and one shard column."""
+        nx, sx = self.nav_shape[-1], self._geometry.shard_nav[-1]
+        runs, i = [], start
+        while i < stop:
+            x = i % nx
+            end = min(stop, i - x + nx, i - x % sx + sx)
+            runs.append((i, end))
+            i = end
+        return runs
+
+    def _put(self, flat: int, run: NDArray[Any]) -> None:
+        """Place a run of frames (one scan row, one shard column) starting at ``flat``."""
+        pos = self._nav_index(flat)
+        key = tuple(p // s for p, s in zip(pos, self._geometry.shard_nav, strict=True))
+        if key in self._written:  # a late frame for a shard already on disk
+            nav = (*(slice(p, p + 1) for p in pos[:-1]), slice(pos[-1], pos[-1] + len(run)))
+            block = run.reshape((1,) * (len(pos) - 1) + run.shape)
+            self._data[nav] = block  # zarr reads, patches and rewrites that shard
+            self._live.update(nav, block, np.ones(block.shape[: len(pos)], dtype=bool))
+            return
+        buf = self._open.get(key) or self._open_shard(key)
+        local = tuple(p - s.start for p, s in zip(pos, buf.nav, strict=True))
+        buf.data[(*local[:-1], slice(local[-1], local[-1] + len(run)))] = run
+        buf.filled += len(run)
+        if buf.full:
+            self._flush(key)
+
+    def _open_shard(self, key: tuple[int, ...]) -> _ShardBuffer:
+        nav = self._geometry.shard_slices(key)
+        shape = tuple(s.stop - s.start for s in nav) + self.frame_shape
+        buf = _ShardBuffer(nav, np.full(shape, self._data.fill_value, dtype=self.dtype))
+        self._open[key] = buf
+        if len(self._open) > self._max_open:
+            self._flush(next(iter(self._open)))  # the oldest: gaps are holding it back
+        return buf
+
+    def _flush(self, key: tuple[int, ...]) -> None:
+        """Write the shard ``key`` whole and compute its live images."""
+        buf = self._open.pop(key)
+        self._data[buf.nav] = buf.data
+        self._live.update(buf.nav, buf.data, self._received[buf.nav])
+        self._written.add(key)
+
+    def _finish(self, *, failed: bool, record: ProvenanceRecord | None) -> None:
+        if self._closed:
+            return
+        self._closed = True  # even if flushing fails: the store then stays "acquiring"
+        for key in list(self._open):
+            self._flush(key)
+        get_array(self._group, FRAMES_RECEIVED)[...] = self._received
+        for name, image in self._live.images.items():
+            get_array(self._group, f"{VIRTUAL}/{name}")[...] = image
+        if failed:
+            state = DatasetState.FAILED
+        elif self._received.all():
+            state = DatasetState.COMPLETE
+        else:
+            state = DatasetState.INCOMPLETE
+        self._metadata = self._metadata.with_state(state)
+        write_metadata(self._group, self._metadata)
+        seal_store(self.path, record)
