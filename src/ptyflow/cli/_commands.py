@@ -29,10 +29,15 @@ def info(args: argparse.Namespace) -> int:
 
     from ptyflow.dataset import render_info, validate_dataset
 
-    Console().print(render_info(args.store))
+    console = Console()
+    console.print(render_info(args.store, verify_checksums=False))
+    # The one checksum pass (with --verify) is the validation's, so a mismatch sets the exit code.
     problems = validate_dataset(args.store, verify_checksums=args.verify)
     for problem in problems:
         print(f"invalid: {problem}", file=sys.stderr)
+    if not problems:
+        checked = "every file matches the manifest" if args.verify else "not rehashed (--verify)"
+        console.print(f"[green]valid[/green]: store follows the contract; checksums {checked}")
     return 1 if problems else 0
 
 

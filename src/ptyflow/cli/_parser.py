@@ -26,7 +26,7 @@ def _add_overrides(p: argparse.ArgumentParser) -> None:
         default=[],
         metavar="KEY=VALUE",
         help="override one config value, TOML syntax, e.g. --set scan.shape=[32,32] "
-        "--set noise.dose_e_per_A2=1e5 (repeatable)",
+        "--set dose.dose_e_per_A2=1e5 (repeatable)",
     )
 
 

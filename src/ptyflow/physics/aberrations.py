@@ -69,7 +69,10 @@ class Aberrations(StrictModel):
 
 
 def aberration_phase(
-    aberrations: Aberrations, ky: NDArray[np.floating], kx: NDArray[np.floating], wavelength_A: float
+    aberrations: Aberrations,
+    ky: NDArray[np.floating],
+    kx: NDArray[np.floating],
+    wavelength_A: float,
 ) -> NDArray[np.float64]:
     """The aberration phase χ [rad] at spatial frequencies ``(ky, kx)`` [1/Å].
 

@@ -1,0 +1,195 @@
+"""``run_simulation``: simulate a scan into a dataset store and write its ground truth beside it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from ptyflow.config.simulate import SimulateConfig
+from ptyflow.dataset import (
+    Acquisition,
+    Beam,
+    Compression,
+    DatasetMetadata,
+    Detector,
+    Scan,
+    create_dataset,
+)
+from ptyflow.errors import DatasetError
+from ptyflow.physics import sigma_rad_per_VA
+from ptyflow.provenance import (
+    RECORD_NAME,
+    artifact_ref,
+    finish_record,
+    start_record,
+    write_record,
+)
+from ptyflow.simulate._plan import SimulationPlan, plan_simulation
+
+__all__ = ["TRUTH_NAME", "SimulationResult", "run_simulation", "truth_path"]
+
+#: The file inside the ground-truth directory that describes it.
+TRUTH_NAME = "truth.json"
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """What :func:`run_simulation` made: the store, its ground truth, the mean fraction of the
+    beam that landed on the detector, and the wall time [s]."""
+
+    store: Path
+    truth: Path
+    beam_fraction: float
+    seconds: float
+
+
+def truth_path(store: str | Path) -> Path:
+    """The ground-truth directory of a store: ``sample.zarr`` → ``sample.truth``."""
+    return Path(store).with_suffix(".truth")
+
+
+def _metadata(plan: SimulationPlan) -> DatasetMetadata:
+    cfg = plan.config
+    det = cfg.detector
+    return DatasetMetadata(
+        acquisition=Acquisition(
+            beam=Beam(
+                energy_eV=cfg.beam.energy_eV,
+                semiangle_mrad=cfg.beam.semiangle_mrad,
+                aberrations=cfg.beam.aberrations,
+            ),
+            scan=Scan(
+                shape=cfg.scan.shape, step_A=cfg.scan.step_A, rotation_deg=cfg.scan.rotation_deg
+            ),
+            detector=Detector(
+                shape=det.shape,
+                pixel_size_inv_A=det.pixel_size_inv_A,
+                center_px=(det.shape[0] // 2, det.shape[1] // 2),
+                bit_depth=32,
+                name="ptyflow-simulator",
+            ),
+            source=f"ptyflow simulate: multislice through {plan.specimen.description}",
+            started_utc=datetime.now(UTC),
+        ),
+        compression=Compression(kind="none"),
+    )
+
+
+def _prepare_truth_dir(path: Path, overwrite: bool) -> None:
+    """Refuse to clobber anything but an earlier ground truth, and that only with ``overwrite``."""
+    if not path.exists():
+        return
+    if not overwrite:
+        raise DatasetError(f"{path}: ground-truth directory exists; pass overwrite to replace it")
+    if not (path / TRUTH_NAME).is_file():
+        raise DatasetError(f"{path}: exists and is not a ptyflow ground truth; not replacing it")
+    shutil.rmtree(path)
+
+
+def _write_truth(plan: SimulationPlan, path: Path, beam_fraction: float) -> None:
+    cfg, obj, window = plan.config, plan.obj, plan.window
+    path.mkdir(parents=True)
+    np.save(path / "object_phase.npy", obj.phase)
+    np.save(path / "probe.npy", cfg.beam.real_space(window.grid).astype(np.complex64))
+    positions = plan.positions_A - np.asarray(obj.origin_A)
+    np.save(path / "scan_positions_A.npy", positions)
+    truth = {
+        "object_phase.npy": {
+            "shape": list(obj.phase.shape),
+            "axes": ["slice", "y", "x"],
+            "units": "rad",
+            "definition": "sigma * projected potential of each slice, band-limited; positive "
+            "at atom columns; the transmission is exp(+i*phase)",
+            "pixel_size_A": obj.pixel_size_A,
+            "origin": "pixel (0, 0) centre is (y, x) = (0, 0) of scan_positions_A",
+            "specimen_offset_yx_A": [-obj.origin_A[0], -obj.origin_A[1]],
+            "slice_thicknesses_A": plan.specimen.slice_thicknesses_A.tolist(),
+            "specimen_period_yx_A": list(plan.specimen.phase.cell_A),
+            "periodic": True,
+        },
+        "probe.npy": {
+            "shape": list(window.grid.shape),
+            "units": "complex amplitude, sum |psi|^2 = 1",
+            "pixel_size_A": window.pixel_size_A,
+            "center_px": [window.size // 2, window.size // 2],
+            "plane": "entrance surface of the specimen",
+        },
+        "scan_positions_A.npy": {
+            "shape": list(positions.shape),
+            "columns": ["y", "x"],
+            "units": "A",
+            "order": "raster: index = iy * nx + ix",
+        },
+        "specimen": plan.specimen.description,
+        "energy_eV": cfg.beam.energy_eV,
+        "wavelength_A": cfg.beam.wavelength_A,
+        "sigma_rad_per_VA": sigma_rad_per_VA(cfg.beam.energy_eV),
+        "electrons_per_position": plan.electrons_per_position,
+        "mean_fraction_of_beam_on_detector": beam_fraction,
+        "simulation_window_px": window.size,
+        "simulation_reciprocal_pixel_inv_A": window.grid.reciprocal_sampling_inv_A[0],
+        "detector_binning_from_simulation": window.oversampling,
+        "conventions": "docs/conventions.md: arrays (scan_y, scan_x, ky, kx); k = 0 at pixel "
+        "(n//2, n//2); defocus = -C10; chi = pi*lambda*C10*k^2 + ...; probe(k) = A(k) exp(-i chi); "
+        "propagator exp(-i pi lambda dz k^2); transmission exp(+i sigma V); scan fast axis "
+        "(y, x) = (sin rotation, cos rotation)",
+    }
+    (path / TRUTH_NAME).write_text(json.dumps(truth, indent=2), encoding="utf-8")
+
+
+def run_simulation(
+    config: SimulateConfig, out_path: Path, *, overwrite: bool = False, progress: bool = True
+) -> SimulationResult:
+    """Simulate ``config`` into a new dataset store at ``out_path`` and its ground truth.
+
+    Frames are generated and written one scan row at a time, so memory stays bounded however
+    large the store. The store and ``<stem>.truth/`` each carry a provenance record.
+    """
+    t0 = time.perf_counter()
+    out_path = Path(out_path)
+    truth_dir = truth_path(out_path)
+    _prepare_truth_dir(truth_dir, overwrite)
+    record = start_record("simulate", config=config)
+    plan = plan_simulation(config)
+    noise = config.dose.poisson_noise
+    fractions: list[np.ndarray] = []
+    bar = Progress(
+        TextColumn("simulate"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        disable=not progress,
+    )
+    with (
+        bar,
+        create_dataset(
+            out_path,
+            _metadata(plan),
+            dtype=np.uint32 if noise else np.float32,
+            overwrite=overwrite,
+            record=record,
+        ) as writer,
+    ):
+        task = bar.add_task("simulate", total=len(plan.positions_A))
+        for block in plan.simulator.blocks(
+            plan.positions_A,
+            config.scan.shape,
+            plan.electrons_per_position,
+            poisson_seed=config.dose.seed if noise else None,
+            batch_size=config.numerics.batch_size,
+        ):
+            writer.write_frames(block.start_index, block.frames)
+            fractions.append(block.beam_fraction)
+            bar.advance(task, len(block.frames))
+    beam_fraction = float(np.concatenate(fractions).mean())
+    truth_record = start_record("simulate.truth", config=config, inputs=[artifact_ref(out_path)])
+    _write_truth(plan, truth_dir, beam_fraction)
+    write_record(finish_record(truth_record, [artifact_ref(truth_dir)]), truth_dir / RECORD_NAME)
+    return SimulationResult(out_path, truth_dir, beam_fraction, time.perf_counter() - t0)

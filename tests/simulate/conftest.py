@@ -1,0 +1,77 @@
+"""Fixtures for the simulator tests: small configs, and the shared SrTiO3 reference dataset."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from ptyflow.config import validate_config
+from ptyflow.config.simulate import SimulateConfig
+
+#: ../shared/data/srtio3 beside the repository (CI clones the repo with shared/ next to it).
+SRTIO3_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "srtio3"
+REPO_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "simulate.toml"
+
+MakeConfig = Callable[..., SimulateConfig]
+
+
+@pytest.fixture(scope="session")
+def srtio3_dir() -> Path:
+    if not (SRTIO3_DIR / "metadata.json").is_file():
+        pytest.skip(f"reference dataset not found at {SRTIO3_DIR.resolve()}")
+    return SRTIO3_DIR
+
+
+@pytest.fixture(scope="session")
+def srtio3_meta(srtio3_dir: Path) -> dict[str, Any]:
+    return json.loads((srtio3_dir / "metadata.json").read_text())
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """Merge nested sections; a section of another ``kind`` replaces the old one whole."""
+    out = dict(base)
+    for key, value in extra.items():
+        old = out.get(key)
+        same_kind = isinstance(old, dict) and value.get("kind", old.get("kind")) == old.get("kind")
+        out[key] = _merge(old, value) if isinstance(value, dict) and same_kind else value
+    return out
+
+
+#: A small, fast simulation: 32×32 detector, no oversampling, 4×4 scan, thin SrTiO3.
+SMALL: dict[str, Any] = {
+    "specimen": {"kind": "crystal", "crystal": "SrTiO3_001", "repeats": [4, 4, 2]},
+    "scan": {"shape": [4, 4], "step_A": [0.5, 0.5]},
+    "detector": {"shape": [32, 32], "pixel_size_inv_A": 0.1},
+    "numerics": {"oversampling": 1},
+}
+
+
+@pytest.fixture
+def make_config() -> MakeConfig:
+    """``make_config(overlay, ..., section={...})``: SMALL with overlays and sections merged
+    in, in that order."""
+
+    def make(*overlays: dict[str, Any], **sections: Any) -> SimulateConfig:
+        data = SMALL
+        for overlay in (*overlays, sections):
+            data = _merge(data, overlay)
+        return validate_config(data, SimulateConfig)
+
+    return make
+
+
+@pytest.fixture
+def phase_image(tmp_path: Path) -> Callable[[np.ndarray], Path]:
+    """Save a phase image as .npy in tmp_path and return its path."""
+
+    def save(image: np.ndarray, name: str = "phase.npy") -> Path:
+        path = tmp_path / name
+        np.save(path, image)
+        return path
+
+    return save

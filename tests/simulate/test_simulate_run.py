@@ -1,0 +1,182 @@
+"""run_simulation: the store, its ground truth, provenance, noise, and errors that name keys."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ptyflow.config import load_toml
+from ptyflow.config.simulate import SimulateConfig
+from ptyflow.dataset import DatasetState, open_dataset, validate_dataset
+from ptyflow.errors import ConfigError, DatasetError, PhysicsError
+from ptyflow.provenance import read_record, verify_artifact
+from ptyflow.simulate import TRUTH_NAME, plan_simulation, run_simulation, truth_path
+
+MakeConfig = Callable[..., SimulateConfig]
+REPO_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "simulate.toml"
+
+
+def read_all(store: Path) -> np.ndarray:
+    ds = open_dataset(store)
+    return np.asarray(ds.data_array[...])
+
+
+def test_store_truth_and_provenance(make_config: MakeConfig, tmp_path: Path) -> None:
+    cfg = make_config()
+    result = run_simulation(cfg, tmp_path / "sample.zarr", progress=False)
+    assert result.truth == tmp_path / "sample.truth" == truth_path(result.store)
+    assert validate_dataset(result.store) == []
+    ds = open_dataset(result.store)
+    assert ds.state is DatasetState.COMPLETE
+    assert ds.nav_shape == (4, 4) and ds.frame_shape == (32, 32) and ds.dtype == np.uint32
+    meta = ds.metadata.acquisition
+    assert meta.detector.center_px == (16, 16) and meta.beam.aberrations == cfg.beam.aberrations
+    assert 0.9 < result.beam_fraction <= 1.0 and result.seconds > 0
+
+    truth = json.loads((result.truth / TRUTH_NAME).read_text())
+    phase = np.load(result.truth / "object_phase.npy")
+    probe = np.load(result.truth / "probe.npy")
+    positions = np.load(result.truth / "scan_positions_A.npy")
+    assert phase.shape == tuple(truth["object_phase.npy"]["shape"]) and phase.shape[0] == 4
+    assert phase.mean() > 0.01  # positive at atom columns, and on average (mean inner potential)
+    assert np.sum(np.abs(probe) ** 2) == pytest.approx(1.0, rel=1e-5)
+    assert positions.shape == (16, 2)
+    # Every probe window lies inside the object array.
+    half = probe.shape[0] / 2 * truth["object_phase.npy"]["pixel_size_A"]
+    extent = np.array(phase.shape[1:]) * truth["object_phase.npy"]["pixel_size_A"]
+    assert (positions - half > 0).all() and (positions + half < extent).all()
+
+    assert verify_artifact(result.store).ok and verify_artifact(result.truth).ok
+    store_record = read_record(result.store)
+    assert read_record(result.truth).inputs[0].record_id == store_record.record_id
+    assert store_record.activity == "simulate" and store_record.config is not None
+
+
+def test_noise_free_counts_are_dose_times_fraction(make_config: MakeConfig, tmp_path: Path) -> None:
+    cfg = make_config(dose={"poisson_noise": False, "dose_e_per_A2": 2e4})
+    result = run_simulation(cfg, tmp_path / "clean.zarr", progress=False)
+    data = read_all(result.store)
+    assert data.dtype == np.float32
+    electrons = 2e4 * 0.5 * 0.5
+    np.testing.assert_allclose(
+        data.sum(axis=(2, 3)).mean(), electrons * result.beam_fraction, rtol=1e-5
+    )
+    plan = plan_simulation(cfg)
+    direct = plan.simulator.intensities(plan.positions_A[5:6])[0] * electrons
+    np.testing.assert_allclose(data[1, 1], direct, rtol=1e-4, atol=1e-3)
+
+
+def test_poisson_noise_is_seeded_and_batch_independent(
+    make_config: MakeConfig, tmp_path: Path
+) -> None:
+    a = read_all(run_simulation(make_config(), tmp_path / "a.zarr", progress=False).store)
+    b = read_all(
+        run_simulation(
+            make_config(numerics={"batch_size": 3}), tmp_path / "b.zarr", progress=False
+        ).store
+    )
+    c = read_all(
+        run_simulation(make_config(dose={"seed": 7}), tmp_path / "c.zarr", progress=False).store
+    )
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+    assert abs(a.sum() / c.sum() - 1) < 0.01
+
+
+def test_blocks_are_scan_rows(make_config: MakeConfig) -> None:
+    plan = plan_simulation(make_config(scan={"shape": [3, 5]}))
+    blocks = list(
+        plan.simulator.blocks(plan.positions_A, (3, 5), 100.0, poisson_seed=1, batch_size=2)
+    )
+    assert [b.start_index for b in blocks] == [0, 5, 10]
+    assert all(b.frames.shape == (5, 32, 32) and b.frames.dtype == np.uint32 for b in blocks)
+
+
+def test_existing_outputs_need_overwrite(make_config: MakeConfig, tmp_path: Path) -> None:
+    cfg = make_config(scan={"shape": [2, 2]})
+    store = tmp_path / "s.zarr"
+    run_simulation(cfg, store, progress=False)
+    with pytest.raises(DatasetError, match="overwrite"):
+        run_simulation(cfg, store, progress=False)
+    assert run_simulation(cfg, store, overwrite=True, progress=False).store == store
+    (tmp_path / "x.truth").mkdir()
+    with pytest.raises(DatasetError, match="not a ptyflow ground truth"):
+        run_simulation(cfg, tmp_path / "x.zarr", overwrite=True, progress=False)
+
+
+def test_repo_config_documents_every_key() -> None:
+    text = REPO_CONFIG.read_text()
+    cfg = load_toml(REPO_CONFIG, SimulateConfig)
+    models = [
+        cfg,
+        cfg.beam,
+        cfg.beam.aberrations,
+        cfg.specimen,
+        cfg.scan,
+        cfg.detector,
+        cfg.dose,
+        cfg.numerics,
+    ]
+    models += list(cfg.specimen.defects)  # type: ignore[union-attr]
+    for model in models:
+        for key in type(model).model_fields:
+            assert f"{key} =" in text or f"[{key}" in text or f"{key}]" in text, key
+    for key in ("path", "pixel_size_A"):  # the phase-image specimen, documented in comments
+        assert f"# {key} =" in text
+
+
+@pytest.mark.parametrize(
+    ("sections", "error", "message"),
+    [
+        ({"dose": {"dose_e_per_A2": -1.0}}, ConfigError, r"dose_e_per_A2.*greater than 0"),
+        ({"scan": {"step_A": [0.0, 0.4]}}, ConfigError, r"step_A.*greater than 0"),
+        (
+            {
+                "specimen": {
+                    "defects": [
+                        {"kind": "substitution", "site": "Sr", "cell": [0, 0], "element": "Xx"}
+                    ]
+                }
+            },
+            ConfigError,
+            r"element.*unknown element 'Xx'",
+        ),
+        (
+            {"specimen": {"defects": [{"kind": "vacancy", "site": "Zz", "cell": [0, 0]}]}},
+            ConfigError,
+            r"site 'Zz' is not a site of SrTiO3_001",
+        ),
+        ({"specimen": {"crystal": "NaCl"}}, ConfigError, r"crystal.*unknown crystal 'NaCl'"),
+        ({"numerics": {"oversampling": 2}}, ConfigError, r"oversampling.*odd"),
+    ],
+)
+def test_bad_config_names_the_key(
+    make_config: MakeConfig, sections: dict, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        make_config(**sections)
+
+
+def test_bad_physics_names_the_key(make_config: MakeConfig, tmp_path: Path) -> None:
+    too_coarse = make_config(detector={"pixel_size_inv_A": 0.8})  # 1.25 Å window
+    with pytest.raises(PhysicsError, match=r"detector\.pixel_size_inv_A"):
+        run_simulation(too_coarse, tmp_path / "a.zarr", progress=False)
+    assert not (tmp_path / "a.zarr").exists()
+
+
+def test_bad_phase_image_names_the_key(
+    make_config: MakeConfig, phase_image: Callable[[np.ndarray], Path], tmp_path: Path
+) -> None:
+    def image(path: Path) -> SimulateConfig:
+        return make_config(
+            {"specimen": {"kind": "phase_image", "path": str(path), "pixel_size_A": 0.1}}
+        )
+
+    with pytest.raises(ConfigError, match=r"\[specimen\]\.path.*not found"):
+        plan_simulation(image(tmp_path / "missing.npy"))
+    with pytest.raises(ConfigError, match=r"\[specimen\]\.path.*2D"):
+        plan_simulation(image(phase_image(np.zeros((4, 4, 4)), "cube.npy")))
