@@ -56,7 +56,9 @@ def test_provenance_show_and_verify(run_cli: RunCli, tmp_path: Path) -> None:
     assert bad.returncode == 1 and "MISMATCH" in bad.stdout
 
 
-def test_provenance_of_unrecorded_artifact_is_a_clear_error(run_cli: RunCli, tmp_path: Path) -> None:
+def test_provenance_of_unrecorded_artifact_is_a_clear_error(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
     out = run_cli("provenance", "verify", tmp_path)
     assert out.returncode == 2
     assert "no provenance record" in out.stderr

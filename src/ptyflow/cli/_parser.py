@@ -88,7 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
         "lives. Later stages of the pipeline join the demo as they are built.",
     )
     p.add_argument(
-        "--out", "-o", type=Path, default=Path("ptyflow-demo"), help="demo folder (default: %(default)s)"
+        "--out",
+        "-o",
+        type=Path,
+        default=Path("ptyflow-demo"),
+        help="demo folder (default: %(default)s)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_commands.demo)
