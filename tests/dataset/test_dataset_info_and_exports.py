@@ -74,6 +74,7 @@ def test_public_surface_is_exactly_this() -> None:
         "default_codec",
         "live_detectors",
         "open_dataset",
+        "plot_overview",
         "render_info",
         "validate_dataset",
     }

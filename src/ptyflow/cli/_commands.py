@@ -27,10 +27,12 @@ def simulate(args: argparse.Namespace) -> int:
 def info(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from ptyflow.dataset import render_info, validate_dataset
+    from ptyflow.dataset import open_dataset, plot_overview, render_info, validate_dataset
 
     console = Console()
     console.print(render_info(args.store, verify_checksums=False))
+    if args.plot:
+        console.print(f"quick look: {plot_overview(open_dataset(args.store), args.plot)}")
     # The one checksum pass (with --verify) is the validation's, so a mismatch sets the exit code.
     problems = validate_dataset(args.store, verify_checksums=args.verify)
     for problem in problems:

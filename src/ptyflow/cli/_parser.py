@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--verify", action="store_true", help="also recompute every file checksum (reads all data)"
     )
+    p.add_argument(
+        "--plot", type=Path, metavar="PNG", help="also save a quick-look figure (live images)"
+    )
     p.set_defaults(func=_commands.info)
 
     p = sub.add_parser(
@@ -84,8 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "demo",
         help="run the whole pipeline on a small simulated dataset",
-        description="Simulate a small SrTiO3 dataset, then print its summary and where it "
-        "lives. Later stages of the pipeline join the demo as they are built.",
+        description="Simulate a small SrTiO3 dataset into a store with its ground truth, "
+        "check it against the store contract, print its summary, save a quick-look figure and "
+        "say where everything lives. Later stages of the pipeline join the demo as they are "
+        "built.",
     )
     p.add_argument(
         "--out",

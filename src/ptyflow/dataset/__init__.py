@@ -5,7 +5,8 @@ arrived (``frames_received``), live virtual images, the metadata with units, a m
 checksums and the provenance record.
 
 Write with :func:`create_dataset` (a context-managed :class:`DatasetWriter`), read with
-:func:`open_dataset`, check with :func:`validate_dataset`, summarise with :func:`render_info`.
+:func:`open_dataset`, check with :func:`validate_dataset`, summarise with
+:func:`render_info` and :func:`plot_overview`.
 """
 
 from ptyflow.dataset._info import render_info
@@ -22,6 +23,7 @@ from ptyflow.dataset._metadata import (
     FrameGrid,
     Scan,
 )
+from ptyflow.dataset._plot import plot_overview
 from ptyflow.dataset._reader import Dataset, open_dataset
 from ptyflow.dataset._store import create_dataset
 from ptyflow.dataset._validate import validate_dataset
@@ -45,6 +47,7 @@ __all__ = [
     "default_codec",
     "live_detectors",
     "open_dataset",
+    "plot_overview",
     "render_info",
     "validate_dataset",
 ]

@@ -90,7 +90,9 @@ def _clear_path(path: Path, overwrite: bool) -> None:
     if not path.exists() or (path.is_dir() and not any(path.iterdir())):
         return
     if not overwrite:
-        raise DatasetError(f"{path}: already exists; pass overwrite=True to replace a store")
+        raise DatasetError(
+            f"{path}: already exists; pass overwrite=True (--overwrite) to replace a store"
+        )
     try:
         _ptyflow_attrs(path)
     except DatasetError as err:

@@ -87,7 +87,9 @@ def _prepare_truth_dir(path: Path, overwrite: bool) -> None:
     if not path.exists():
         return
     if not overwrite:
-        raise DatasetError(f"{path}: ground-truth directory exists; pass overwrite to replace it")
+        raise DatasetError(
+            f"{path}: ground truth exists; pass overwrite=True (--overwrite) to replace it"
+        )
     if not (path / TRUTH_NAME).is_file():
         raise DatasetError(f"{path}: exists and is not a ptyflow ground truth; not replacing it")
     shutil.rmtree(path)

@@ -1,0 +1,61 @@
+"""A quick-look figure of a store: its live virtual images and one diffraction pattern."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ptyflow.dataset._reader import Dataset
+
+__all__ = ["plot_overview"]
+
+_PANELS = (
+    ("bf", "bright field"),
+    ("adf", "annular dark field"),
+    ("com_x", "CoM x"),
+    ("com_y", "CoM y"),
+)
+
+
+def plot_overview(ds: Dataset, out_path: str | Path) -> Path:
+    """Save a PNG with the live images (missing frames blank) and the pattern at the scan centre.
+
+    Time series show their first time step. The pattern is on a log scale, k = 0 marked.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; never needs a display
+    import matplotlib.pyplot as plt
+
+    images = ds.virtual_images
+    fig, axes = plt.subplots(1, len(_PANELS) + 1, figsize=(3.2 * (len(_PANELS) + 1), 3.4))
+    for ax, (key, title) in zip(axes, _PANELS, strict=False):
+        image = images[key].reshape(-1, *ds.nav_shape[-2:])[0]
+        shown = ax.imshow(np.ma.masked_invalid(image), cmap="gray", interpolation="nearest")
+        ax.set_title(title)
+        ax.set_xlabel("scan x")
+        ax.set_ylabel("scan y")
+        fig.colorbar(shown, ax=ax, shrink=0.7)
+    ax = axes[-1]
+    received = np.argwhere(ds.frames_received)
+    if received.size and ds.metadata.compression.kind != "virtual":
+        centre = np.asarray(ds.nav_shape) // 2
+        nearest = tuple(int(i) for i in received[np.argmin(np.abs(received - centre).sum(axis=1))])
+        frame = np.asarray(ds.read_frame(nearest), dtype=np.float64)
+        ax.imshow(np.log1p(np.clip(frame, 0, None)), cmap="magma", interpolation="nearest")
+        cy, cx = ds.metadata.acquisition.detector.center_px
+        ax.plot([cx], [cy], "c+", markersize=10)
+        ax.set_title(f"pattern at {nearest} (log)")
+        ax.set_xlabel("kx [px]")
+        ax.set_ylabel("ky [px]")
+    else:
+        ax.set_axis_off()
+        ax.set_title("no pattern (virtual-detector data)" if received.size else "no frames")
+    state = ds.state.value
+    fig.suptitle(f"{ds.path.name}: {state}, {ds.n_missing} frame(s) missing")
+    fig.tight_layout()
+    out_path = Path(out_path)
+    fig.savefig(out_path, dpi=110)
+    plt.close(fig)
+    return out_path

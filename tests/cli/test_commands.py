@@ -1,0 +1,121 @@
+"""The CLI end to end, as a user runs it: simulate → info → provenance, the demo, bad input."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from ptyflow.dataset import open_dataset
+
+RunCli = Callable[..., subprocess.CompletedProcess[str]]
+
+CONFIG = Path(__file__).resolve().parents[2] / "configs" / "simulate.toml"
+SMALL = [
+    "--set", "specimen.repeats=[4, 4, 2]",
+    "--set", "specimen.defects=[]",
+    "--set", "scan.shape=[6, 5]",
+    "--set", "scan.center_A=[7.8, 7.8]",
+    "--set", "numerics.oversampling=1",
+]  # fmt: skip
+
+
+def _no_traceback(out: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in out.stderr, out.stderr
+
+
+def test_simulate_info_and_verify(run_cli: RunCli, tmp_path: Path) -> None:
+    store = tmp_path / "small.zarr"
+    out = run_cli("simulate", CONFIG, "--out", store, "--no-progress", *SMALL)
+    assert out.returncode == 0, out.stderr
+    ds = open_dataset(store)
+    assert ds.nav_shape == (6, 5) and ds.frame_shape == (64, 64)
+    assert (tmp_path / "small.truth" / "object_phase.npy").exists()
+
+    info = run_cli("info", store, "--verify", "--plot", tmp_path / "look.png")
+    assert info.returncode == 0, info.stderr
+    for text in ("complete", "(6, 5, 64, 64)", "300 keV", "every file matches the manifest"):
+        assert text in info.stdout
+    assert (tmp_path / "look.png").stat().st_size > 10_000
+
+    assert run_cli("provenance", "verify", store).returncode == 0
+    # A flipped byte in one shard is caught by both checks.
+    shard = next(p for p in (store / "data").rglob("*") if p.is_file() and p.name != "zarr.json")
+    raw = bytearray(shard.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    shard.write_bytes(bytes(raw))
+    bad = run_cli("info", store, "--verify")
+    assert bad.returncode == 1
+    assert "data/" in bad.stderr and "checksum" in bad.stderr.lower()
+    assert run_cli("provenance", "verify", store).returncode == 1
+
+
+def test_existing_store_is_not_overwritten(run_cli: RunCli, tmp_path: Path) -> None:
+    store = tmp_path / "s.zarr"
+    assert run_cli("simulate", CONFIG, "--out", store, "--no-progress", *SMALL).returncode == 0
+    before = np.asarray(open_dataset(store).data_array[:])
+    again = run_cli("simulate", CONFIG, "--out", store, "--no-progress", *SMALL)
+    assert again.returncode == 2
+    assert "exists" in again.stderr and "--overwrite" in again.stderr
+    _no_traceback(again)
+    np.testing.assert_array_equal(np.asarray(open_dataset(store).data_array[:]), before)
+
+
+def test_demo_runs_and_says_where_things_are(run_cli: RunCli, tmp_path: Path) -> None:
+    out = run_cli("demo", "--no-progress")
+    assert out.returncode == 0, out.stderr
+    store = tmp_path / "ptyflow-demo" / "srtio3.zarr"
+    assert str(store) in out.stdout.replace("\n", "")
+    assert open_dataset(store).state.value == "complete"
+    assert (tmp_path / "ptyflow-demo" / "srtio3_overview.png").exists()
+
+
+# -- bad input: a clear error naming the problem, exit code 2, never a traceback
+
+
+def test_nonexistent_store(run_cli: RunCli, tmp_path: Path) -> None:
+    out = run_cli("info", tmp_path / "nope.zarr")
+    assert out.returncode == 2
+    assert "nope.zarr" in out.stderr and "no" in out.stderr.lower()
+    _no_traceback(out)
+
+
+def test_corrupt_zarr_json(run_cli: RunCli, tmp_path: Path) -> None:
+    store = tmp_path / "c.zarr"
+    assert run_cli("simulate", CONFIG, "--out", store, "--no-progress", *SMALL).returncode == 0
+    (store / "zarr.json").write_text('{"zarr_format": 3, "node_type": "gro')
+    out = run_cli("info", store)
+    assert out.returncode == 2
+    assert "zarr.json" in out.stderr and "JSON" in out.stderr
+    _no_traceback(out)
+
+
+def test_config_with_unknown_key(run_cli: RunCli, tmp_path: Path) -> None:
+    config = tmp_path / "typo.toml"
+    config.write_text(CONFIG.read_text().replace("semiangle_mrad =", "semiangle_mard ="))
+    out = run_cli("simulate", config, "--out", tmp_path / "t.zarr")
+    assert out.returncode == 2
+    assert str(config) in out.stderr
+    assert "[beam].semiangle_mard: unknown key" in out.stderr
+    assert "semiangle_mrad" in out.stderr
+    assert not (tmp_path / "t.zarr").exists()
+    _no_traceback(out)
+
+
+def test_config_with_wrong_type(run_cli: RunCli, tmp_path: Path) -> None:
+    out = run_cli("simulate", CONFIG, "--out", tmp_path / "t.zarr", "--set", 'scan.step_A="0.4 A"')
+    assert out.returncode == 2
+    assert "[scan].step_A" in out.stderr
+    _no_traceback(out)
+
+
+def test_negative_dose(run_cli: RunCli, tmp_path: Path) -> None:
+    out = run_cli(
+        "simulate", CONFIG, "--out", tmp_path / "t.zarr", "--set", "dose.dose_e_per_A2=-5"
+    )
+    assert out.returncode == 2
+    assert "[dose].dose_e_per_A2" in out.stderr and "greater than 0" in out.stderr
+    assert not (tmp_path / "t.zarr").exists()
+    _no_traceback(out)
