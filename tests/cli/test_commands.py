@@ -12,7 +12,6 @@ from ptyflow.dataset import open_dataset
 
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
 
-CONFIG = Path(__file__).resolve().parents[2] / "configs" / "simulate.toml"
 SMALL = [
     "--set", "specimen.repeats=[4, 4, 2]",
     "--set", "specimen.defects=[]",
@@ -22,14 +21,18 @@ SMALL = [
 ]  # fmt: skip
 
 
+def _simulate_small(run_cli: RunCli, config: Path, store: Path) -> None:
+    out = run_cli("simulate", config, "--out", store, "--no-progress", *SMALL)
+    assert out.returncode == 0, out.stderr
+
+
 def _no_traceback(out: subprocess.CompletedProcess[str]) -> None:
     assert "Traceback" not in out.stderr, out.stderr
 
 
-def test_simulate_info_and_verify(run_cli: RunCli, tmp_path: Path) -> None:
+def test_simulate_info_and_verify(run_cli: RunCli, tmp_path: Path, simulate_toml: Path) -> None:
     store = tmp_path / "small.zarr"
-    out = run_cli("simulate", CONFIG, "--out", store, "--no-progress", *SMALL)
-    assert out.returncode == 0, out.stderr
+    _simulate_small(run_cli, simulate_toml, store)
     ds = open_dataset(store)
     assert ds.nav_shape == (6, 5) and ds.frame_shape == (64, 64)
     assert (tmp_path / "small.truth" / "object_phase.npy").exists()
@@ -52,11 +55,15 @@ def test_simulate_info_and_verify(run_cli: RunCli, tmp_path: Path) -> None:
     assert run_cli("provenance", "verify", store).returncode == 1
 
 
-def test_existing_store_is_not_overwritten(run_cli: RunCli, tmp_path: Path) -> None:
+def test_existing_store_is_not_overwritten(
+    run_cli: RunCli, tmp_path: Path, simulate_toml: Path
+) -> None:
     store = tmp_path / "s.zarr"
-    assert run_cli("simulate", CONFIG, "--out", store, "--no-progress", *SMALL).returncode == 0
+    assert (
+        run_cli("simulate", simulate_toml, "--out", store, "--no-progress", *SMALL).returncode == 0
+    )
     before = np.asarray(open_dataset(store).data_array[:])
-    again = run_cli("simulate", CONFIG, "--out", store, "--no-progress", *SMALL)
+    again = run_cli("simulate", simulate_toml, "--out", store, "--no-progress", *SMALL)
     assert again.returncode == 2
     assert "exists" in again.stderr and "--overwrite" in again.stderr
     _no_traceback(again)
@@ -82,9 +89,11 @@ def test_nonexistent_store(run_cli: RunCli, tmp_path: Path) -> None:
     _no_traceback(out)
 
 
-def test_corrupt_zarr_json(run_cli: RunCli, tmp_path: Path) -> None:
+def test_corrupt_zarr_json(run_cli: RunCli, tmp_path: Path, simulate_toml: Path) -> None:
     store = tmp_path / "c.zarr"
-    assert run_cli("simulate", CONFIG, "--out", store, "--no-progress", *SMALL).returncode == 0
+    assert (
+        run_cli("simulate", simulate_toml, "--out", store, "--no-progress", *SMALL).returncode == 0
+    )
     (store / "zarr.json").write_text('{"zarr_format": 3, "node_type": "gro')
     out = run_cli("info", store)
     assert out.returncode == 2
@@ -92,9 +101,9 @@ def test_corrupt_zarr_json(run_cli: RunCli, tmp_path: Path) -> None:
     _no_traceback(out)
 
 
-def test_config_with_unknown_key(run_cli: RunCli, tmp_path: Path) -> None:
+def test_config_with_unknown_key(run_cli: RunCli, tmp_path: Path, simulate_toml: Path) -> None:
     config = tmp_path / "typo.toml"
-    config.write_text(CONFIG.read_text().replace("semiangle_mrad =", "semiangle_mard ="))
+    config.write_text(simulate_toml.read_text().replace("semiangle_mrad =", "semiangle_mard ="))
     out = run_cli("simulate", config, "--out", tmp_path / "t.zarr")
     assert out.returncode == 2
     assert str(config) in out.stderr
@@ -104,16 +113,18 @@ def test_config_with_unknown_key(run_cli: RunCli, tmp_path: Path) -> None:
     _no_traceback(out)
 
 
-def test_config_with_wrong_type(run_cli: RunCli, tmp_path: Path) -> None:
-    out = run_cli("simulate", CONFIG, "--out", tmp_path / "t.zarr", "--set", 'scan.step_A="0.4 A"')
+def test_config_with_wrong_type(run_cli: RunCli, tmp_path: Path, simulate_toml: Path) -> None:
+    out = run_cli(
+        "simulate", simulate_toml, "--out", tmp_path / "t.zarr", "--set", 'scan.step_A="0.4 A"'
+    )
     assert out.returncode == 2
     assert "[scan].step_A" in out.stderr
     _no_traceback(out)
 
 
-def test_negative_dose(run_cli: RunCli, tmp_path: Path) -> None:
+def test_negative_dose(run_cli: RunCli, tmp_path: Path, simulate_toml: Path) -> None:
     out = run_cli(
-        "simulate", CONFIG, "--out", tmp_path / "t.zarr", "--set", "dose.dose_e_per_A2=-5"
+        "simulate", simulate_toml, "--out", tmp_path / "t.zarr", "--set", "dose.dose_e_per_A2=-5"
     )
     assert out.returncode == 2
     assert "[dose].dose_e_per_A2" in out.stderr and "greater than 0" in out.stderr

@@ -1,8 +1,7 @@
-"""Fixtures for the simulator tests: small configs, and the shared SrTiO3 reference dataset."""
+"""Fixtures for the simulator tests: small configs and phase images."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,23 +12,7 @@ import pytest
 from ptyflow.config import validate_config
 from ptyflow.config.simulate import SimulateConfig
 
-#: ../shared/data/srtio3 beside the repository (CI clones the repo with shared/ next to it).
-SRTIO3_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "srtio3"
-REPO_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "simulate.toml"
-
 MakeConfig = Callable[..., SimulateConfig]
-
-
-@pytest.fixture(scope="session")
-def srtio3_dir() -> Path:
-    if not (SRTIO3_DIR / "metadata.json").is_file():
-        pytest.skip(f"reference dataset not found at {SRTIO3_DIR.resolve()}")
-    return SRTIO3_DIR
-
-
-@pytest.fixture(scope="session")
-def srtio3_meta(srtio3_dir: Path) -> dict[str, Any]:
-    return json.loads((srtio3_dir / "metadata.json").read_text())
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

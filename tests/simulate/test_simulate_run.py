@@ -17,7 +17,6 @@ from ptyflow.provenance import read_record, verify_artifact
 from ptyflow.simulate import TRUTH_NAME, plan_simulation, run_simulation, truth_path
 
 MakeConfig = Callable[..., SimulateConfig]
-REPO_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "simulate.toml"
 
 
 def read_all(store: Path) -> np.ndarray:
@@ -108,9 +107,9 @@ def test_existing_outputs_need_overwrite(make_config: MakeConfig, tmp_path: Path
         run_simulation(cfg, tmp_path / "x.zarr", overwrite=True, progress=False)
 
 
-def test_repo_config_documents_every_key() -> None:
-    text = REPO_CONFIG.read_text()
-    cfg = load_toml(REPO_CONFIG, SimulateConfig)
+def test_repo_config_documents_every_key(simulate_toml: Path) -> None:
+    text = simulate_toml.read_text()
+    cfg = load_toml(simulate_toml, SimulateConfig)
     models = [
         cfg,
         cfg.beam,

@@ -16,7 +16,6 @@ from ptyflow.config import load_toml
 from ptyflow.config.simulate import SimulateConfig
 from ptyflow.simulate import SimulationPlan, plan_simulation
 
-REPO_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "simulate.toml"
 # Corners, centre, and the positions nearest the Ba column (838) and the O vacancy (213).
 INDICES = np.array([0, 31, 213, 528, 838, 992, 1023])
 GRID_16 = np.array([iy * 32 + ix for iy in range(0, 32, 8) for ix in range(0, 32, 8)])
@@ -25,8 +24,8 @@ pytestmark = pytest.mark.shared_data
 
 
 @pytest.fixture(scope="module")
-def plan(srtio3_dir: Path) -> SimulationPlan:
-    return plan_simulation(load_toml(REPO_CONFIG, SimulateConfig))
+def plan(srtio3_dir: Path, simulate_toml: Path) -> SimulationPlan:
+    return plan_simulation(load_toml(simulate_toml, SimulateConfig))
 
 
 @pytest.fixture(scope="module")
