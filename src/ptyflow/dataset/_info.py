@@ -9,9 +9,8 @@ from rich.console import Group
 from rich.table import Table
 from zarr.abc.codec import BytesBytesCodec
 
-from ptyflow.dataset._integrity import SEAL_FILES
 from ptyflow.dataset._reader import Dataset, open_dataset
-from ptyflow.provenance import build_manifest, tree_hash
+from ptyflow.provenance import content_hash
 
 __all__ = ["render_info"]
 
@@ -106,7 +105,7 @@ def _provenance_rows(ds: Dataset, verify: bool) -> list[tuple[str, str]]:
     if not verify:
         verdict = "not checked"
     else:
-        actual = tree_hash(build_manifest(ds.path, exclude=SEAL_FILES))
+        actual = content_hash(ds.path)
         verdict = "yes" if actual in recorded else f"NO: files hash to {actual}"
     return [
         ("activity", str(record.get("activity"))),

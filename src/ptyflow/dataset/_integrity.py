@@ -8,11 +8,10 @@ so its presence marks a finished store: a crash before it leaves a store without
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from pathlib import Path
 from typing import Any
 
+from ptyflow._files import write_text_atomic
 from ptyflow.errors import DatasetError
 from ptyflow.provenance import (
     MANIFEST_NAME,
@@ -41,9 +40,7 @@ SEAL_FILES = frozenset({MANIFEST_NAME, RECORD_NAME})
 
 def write_json_atomic(path: Path, obj: Any) -> None:
     """Write ``obj`` as JSON to a temp file beside ``path``, then rename it over ``path``."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.partial")
-    tmp.write_text(json.dumps(obj, indent=1, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(obj, indent=1, sort_keys=True))
 
 
 def read_json(path: Path) -> Any | None:

@@ -7,7 +7,6 @@ dataset store, a result store), ``ARTIFACT.prov.json`` beside a single file.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import uuid
 from collections.abc import Mapping, Sequence
@@ -17,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ptyflow._files import write_text_atomic
 from ptyflow.errors import ProvenanceError
 from ptyflow.provenance.environment import Environment, capture_environment
 from ptyflow.provenance.hashing import HASH_PREFIX, build_manifest, sha256_file, tree_hash
@@ -139,7 +139,5 @@ def artifact_ref(path: str | Path) -> ArtifactRef:
 def write_record(record: ProvenanceRecord, path: str | Path) -> Path:
     """Write ``record`` as JSON atomically (temp file, then rename) and return its path."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.partial")
-    tmp.write_text(record.model_dump_json(indent=2), encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomic(path, record.model_dump_json(indent=2))
     return path
