@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import difflib
 import tomllib
+import typing
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,16 +31,46 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
 
-def _known_keys(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
-    """The field names allowed at ``loc`` (a path of keys into ``model``)."""
-    current: Any = model
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The models an annotation can hold: through Optional, unions, tuples, lists, Annotated."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+
+
+def _walk(model: type[BaseModel], loc: tuple[int | str, ...]) -> tuple[str, list[str]]:
+    """Where ``loc`` points, as users write it (``specimen.defects[0]``), and the keys allowed
+    there. Pydantic's locations also name the chosen variant of a tagged union, which is
+    not a key anyone typed: it narrows the candidates and is left out of the display."""
+    candidates, where = [model], ""
     for part in loc[:-1]:
-        field = getattr(current, "model_fields", {}).get(part)
-        if field is None:
-            return []
-        current = field.annotation
-    fields = getattr(current, "model_fields", None)
-    return list(fields) if fields else []
+        if isinstance(part, int):
+            where += f"[{part}]"
+            continue
+        tagged = [m for m in candidates if part in typing.get_args(_tag_annotation(m))]
+        if len(candidates) > 1 and tagged:  # the tag of a discriminated union: a variant
+            candidates = tagged
+            continue
+        owners = [m for m in candidates if part in m.model_fields]
+        if not owners:
+            return where, []
+        where += f".{part}" if where else part
+        candidates = _models_in(owners[0].model_fields[part].annotation)
+    keys = list(dict.fromkeys(k for m in candidates for k in m.model_fields))
+    return where, keys
+
+
+def _tag_annotation(model: type[BaseModel]) -> Any:
+    """The annotation of a model's ``kind`` tag (a Literal), or None."""
+    field = model.model_fields.get("kind")
+    return field.annotation if field is not None else None
+
+
+def _unit_note(key: str, hint: str) -> str:
+    """A reminder when two keys differ only in their unit suffix (``energy_keV``/``energy_eV``)."""
+    stem, sep, unit = key.rpartition("_")
+    same_quantity = bool(sep) and hint.startswith(stem + "_") and hint != key
+    return " units are part of key names" if same_quantity and unit else ""
 
 
 def format_validation_error(err: ValidationError, model: type[BaseModel], source: str) -> str:
@@ -47,14 +78,13 @@ def format_validation_error(err: ValidationError, model: type[BaseModel], source
     lines = [f"{source}: invalid {model.__name__} ({err.error_count()} problem(s))"]
     for e in err.errors():
         loc = tuple(e["loc"])
-        section = ".".join(str(p) for p in loc[:-1])
+        section, known = _walk(model, loc)
         key = f"[{section}].{loc[-1]}" if section else str(loc[-1]) if loc else "<root>"
         if e["type"] == "extra_forbidden":
-            known = _known_keys(model, loc)
             hint = difflib.get_close_matches(str(loc[-1]), known, n=1)
             msg = f"unknown key; expected one of {', '.join(known)}"
             if hint:
-                msg += f" (did you mean {hint[0]!r}? units are part of key names)"
+                msg += f" (did you mean {hint[0]!r}?{_unit_note(str(loc[-1]), hint[0])})"
         else:
             msg = e["msg"]
             if "input" in e and e["type"] != "missing":
