@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -105,6 +106,19 @@ def test_existing_outputs_need_overwrite(make_config: MakeConfig, tmp_path: Path
     (tmp_path / "x.truth").mkdir()
     with pytest.raises(DatasetError, match="not a ptyflow ground truth"):
         run_simulation(cfg, tmp_path / "x.zarr", overwrite=True, progress=False)
+
+
+def test_refused_store_keeps_the_old_ground_truth(make_config: MakeConfig, tmp_path: Path) -> None:
+    cfg = make_config(scan={"shape": [2, 2]})
+    truth = run_simulation(cfg, tmp_path / "s.zarr", progress=False).truth
+    before = (truth / "object_phase.npy").read_bytes()
+    shutil.rmtree(tmp_path / "s.zarr")
+    (tmp_path / "s.zarr").mkdir()
+    (tmp_path / "s.zarr" / "notes.txt").write_text("someone else's directory")
+    with pytest.raises(DatasetError):
+        run_simulation(cfg, tmp_path / "s.zarr", overwrite=True, progress=False)
+    assert (truth / "object_phase.npy").read_bytes() == before
+    assert (tmp_path / "s.zarr" / "notes.txt").exists()
 
 
 def test_repo_config_documents_every_key(simulate_toml: Path) -> None:

@@ -82,8 +82,11 @@ def _metadata(plan: SimulationPlan) -> DatasetMetadata:
     )
 
 
-def _prepare_truth_dir(path: Path, overwrite: bool) -> None:
-    """Refuse to clobber anything but an earlier ground truth, and that only with ``overwrite``."""
+def _check_truth_dir(path: Path, overwrite: bool) -> None:
+    """Refuse to clobber anything but an earlier ground truth, and that only with ``overwrite``.
+
+    Checked before simulating; the old truth is only removed once the new store exists.
+    """
     if not path.exists():
         return
     if not overwrite:
@@ -92,11 +95,12 @@ def _prepare_truth_dir(path: Path, overwrite: bool) -> None:
         )
     if not (path / TRUTH_NAME).is_file():
         raise DatasetError(f"{path}: exists and is not a ptyflow ground truth; not replacing it")
-    shutil.rmtree(path)
 
 
 def _write_truth(plan: SimulationPlan, path: Path, beam_fraction: float) -> None:
     cfg, obj, window = plan.config, plan.obj, plan.window
+    if path.exists():  # an earlier ground truth, vetted by _check_truth_dir
+        shutil.rmtree(path)
     path.mkdir(parents=True)
     np.save(path / "object_phase.npy", obj.phase)
     np.save(path / "probe.npy", cfg.beam.real_space(window.grid).astype(np.complex64))
@@ -157,7 +161,7 @@ def run_simulation(
     t0 = time.perf_counter()
     out_path = Path(out_path)
     truth_dir = truth_path(out_path)
-    _prepare_truth_dir(truth_dir, overwrite)
+    _check_truth_dir(truth_dir, overwrite)
     record = start_record("simulate", config=config)
     plan = plan_simulation(config)
     noise = config.dose.poisson_noise
