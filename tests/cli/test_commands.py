@@ -130,3 +130,20 @@ def test_negative_dose(run_cli: RunCli, tmp_path: Path, simulate_toml: Path) -> 
     assert "[dose].dose_e_per_A2" in out.stderr and "greater than 0" in out.stderr
     assert not (tmp_path / "t.zarr").exists()
     _no_traceback(out)
+
+
+def test_dry_run_checks_and_describes_but_writes_nothing(
+    run_cli: RunCli, tmp_path: Path, simulate_toml: Path
+) -> None:
+    out = run_cli("simulate", simulate_toml, "--out", tmp_path / "d.zarr", "--dry-run", *SMALL)
+    assert out.returncode == 0, out.stderr
+    assert "6×5 = 30 positions" in out.stdout
+    assert "16000 per position" in out.stdout  # 1e5 e/Å² × 0.4 Å × 0.4 Å
+    assert not (tmp_path / "d.zarr").exists() and not (tmp_path / "d.truth").exists()
+    # The physics is checked too: a 0.5 mrad aperture is under 2 simulated k pixels.
+    bad = run_cli(
+        "simulate", simulate_toml, "--out", tmp_path / "d.zarr", "--dry-run",
+        "--set", "beam.semiangle_mrad=0.5",
+    )  # fmt: skip
+    assert bad.returncode == 2 and "aperture spans only" in bad.stderr
+    _no_traceback(bad)

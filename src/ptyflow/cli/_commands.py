@@ -14,9 +14,18 @@ log = logging.getLogger("ptyflow")
 def simulate(args: argparse.Namespace) -> int:
     from ptyflow.config import load_toml
     from ptyflow.config.simulate import SimulateConfig
-    from ptyflow.simulate import run_simulation
+    from ptyflow.simulate import plan_simulation, run_simulation
 
     config = load_toml(args.config, SimulateConfig, args.overrides)
+    if args.dry_run:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=f"would write {args.out}", show_header=False, title_justify="left")
+        for label, text in plan_simulation(config).summary():
+            table.add_row(label, text)
+        Console().print(table)
+        return 0
     result = run_simulation(
         config, args.out, overwrite=args.overwrite, progress=not args.no_progress
     )

@@ -55,6 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", "-o", type=Path, required=True, help="store to create (*.zarr)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing ptyflow store")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check the config and the physics, print what would be simulated, write nothing",
+    )
     _add_overrides(p)
     p.set_defaults(func=_commands.simulate)
 

@@ -36,6 +36,45 @@ class SimulationPlan:
         sy, sx = self.config.scan.step_A
         return self.config.dose.dose_e_per_A2 * sy * sx
 
+    def summary(self) -> list[tuple[str, str]]:
+        """What the simulation will do and make, as (label, text) rows for people to read."""
+        cfg, window = self.config, self.window
+        n_pos, n_slices = len(self.positions_A), len(self.specimen.slice_thicknesses_A)
+        reach_mrad = window.grid.antialias_cutoff_inv_A * cfg.beam.wavelength_A * 1e3
+        raw_GB = n_pos * int(np.prod(cfg.detector.shape)) * 4 / 1e9  # uint32 or float32
+        return [
+            ("specimen", self.specimen.description),
+            ("slices", f"{n_slices}, {self.specimen.slice_thicknesses_A.sum():.2f} Å in all"),
+            (
+                "probe",
+                f"{cfg.beam.energy_eV / 1e3:g} keV, {cfg.beam.semiangle_mrad:g} mrad, "
+                f"defocus {cfg.beam.aberrations.defocus_A:g} Å",
+            ),
+            (
+                "scan",
+                f"{cfg.scan.shape[0]}×{cfg.scan.shape[1]} = {n_pos} positions, step "
+                f"{cfg.scan.step_A[0]:g}×{cfg.scan.step_A[1]:g} Å, "
+                f"rotation {cfg.scan.rotation_deg:g}°",
+            ),
+            (
+                "window",
+                f"{window.size}² px at {window.pixel_size_A:.4f} Å "
+                f"({window.grid.extent_A[0]:.2f} Å), pixel integration "
+                f"{window.oversampling}×{window.oversampling}, band limit "
+                f"{reach_mrad:.1f} mrad",
+            ),
+            (
+                "electrons",
+                f"{self.electrons_per_position:g} per position"
+                + (", Poisson noise" if cfg.dose.poisson_noise else ", noise-free"),
+            ),
+            (
+                "store",
+                f"{n_pos} frames of {cfg.detector.shape[0]}×{cfg.detector.shape[1]} px, "
+                f"{raw_GB:.3g} GB before compression",
+            ),
+        ]
+
 
 def plan_simulation(config: SimulateConfig) -> SimulationPlan:
     """Build the window, the specimen and the object grid under the scan, and check them.
