@@ -3,8 +3,12 @@
 Each artifact ptyflow writes carries a record of what made it (command, resolved config,
 software versions and git commit, host, user, time), its inputs by content hash and record
 id, and its own content hash. For directories the hash is a tree hash over the manifest,
-so it survives rsync unchanged.
+so it survives rsync unchanged. :func:`lineage` follows the records of the inputs back,
+checking that each input still hashes to what was used; :func:`to_prov` and
+:func:`to_ro_crate` export records as W3C PROV and RO-Crate.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from ptyflow.provenance.environment import Environment, capture_environment
 from ptyflow.provenance.hashing import (
@@ -13,6 +17,13 @@ from ptyflow.provenance.hashing import (
     build_manifest,
     sha256_file,
     tree_hash,
+)
+from ptyflow.provenance.lineage import (
+    InputCheck,
+    InputStatus,
+    LineageStep,
+    lineage,
+    render_lineage,
 )
 from ptyflow.provenance.record import (
     MANIFEST_NAME,
@@ -30,13 +41,39 @@ from ptyflow.provenance.record import (
 )
 from ptyflow.provenance.verify import Verification, verify_artifact
 
+if TYPE_CHECKING:
+    from ptyflow.provenance.export import (
+        PROCESS_RUN_CRATE,
+        PTYFLOW_NAMESPACE,
+        to_prov,
+        to_ro_crate,
+    )
+
+# Imported on first use: rocrate alone takes ~0.1 s to import, and every stage imports this
+# package to write its records, which never needs the export formats.
+_EXPORTS = frozenset({"PROCESS_RUN_CRATE", "PTYFLOW_NAMESPACE", "to_prov", "to_ro_crate"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        from ptyflow.provenance import export
+
+        return getattr(export, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "HASH_PREFIX",
     "MANIFEST_NAME",
+    "PROCESS_RUN_CRATE",
+    "PTYFLOW_NAMESPACE",
     "RECORD_NAME",
     "RECORD_SCHEMA",
     "ArtifactRef",
     "Environment",
+    "InputCheck",
+    "InputStatus",
+    "LineageStep",
     "ManifestEntry",
     "ProvenanceRecord",
     "Verification",
@@ -45,10 +82,14 @@ __all__ = [
     "capture_environment",
     "content_hash",
     "finish_record",
+    "lineage",
     "read_record",
     "record_path",
+    "render_lineage",
     "sha256_file",
     "start_record",
+    "to_prov",
+    "to_ro_crate",
     "tree_hash",
     "verify_artifact",
     "write_record",
