@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -15,6 +14,7 @@ from ptyflow import provenance as prov
 from ptyflow.config import load_toml
 from ptyflow.config.simulate import SimulateConfig
 from ptyflow.errors import ProvenanceError
+from ptyflow.provenance import _lineage
 from ptyflow.simulate import run_simulation
 
 Chain = tuple[Path, Path, Path]
@@ -133,10 +133,7 @@ def test_without_rehash_inputs_are_not_read(chain: Chain, monkeypatch: pytest.Mo
     def no_hashing(path: object) -> str:
         raise AssertionError(f"hashed {path}")
 
-    # The package's ``lineage`` attribute is the function; patch the module's name.
-    monkeypatch.setattr(
-        importlib.import_module("ptyflow.provenance.lineage"), "content_hash", no_hashing
-    )
+    monkeypatch.setattr(_lineage, "content_hash", no_hashing)
     steps = prov.lineage(phase, rehash=False)
     assert [s.record.record_id for s in steps] == _ids(phase, binned, raw)
     assert _statuses(steps) == [[S.UNCHECKED], [S.UNCHECKED], []]

@@ -105,5 +105,20 @@ def test_bad_records_give_clear_errors(tmp_path: Path) -> None:
 def test_symlinks_inside_artifacts_are_refused(tmp_path: Path) -> None:
     root = _tree(tmp_path / "t")
     (root / "link").symlink_to(root / "a.bin")
-    with pytest.raises(ValueError, match="symbolic links"):
+    with pytest.raises(ProvenanceError, match="symbolic links"):
         prov.content_hash(root)
+
+
+def test_json_file_artifact_is_hashed_not_taken_for_a_record(tmp_path: Path) -> None:
+    data = tmp_path / "positions.json"
+    data.write_text("[1, 2]")
+    rec = prov.finish_record(prov.start_record("x"), [prov.artifact_ref(data)])
+    prov.write_record(rec, prov.record_path(data))
+    ref = prov.artifact_ref(data)
+    assert ref.record_id == rec.record_id
+    assert ref.content_hash == prov.HASH_PREFIX + prov.sha256_file(data)
+
+
+def test_command_names_ptyflow_under_python_m(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.argv", ["/x/site-packages/ptyflow/__main__.py", "simulate", "a"])
+    assert prov.start_record("simulate").command == ["ptyflow", "simulate", "a"]

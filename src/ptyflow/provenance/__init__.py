@@ -10,22 +10,22 @@ checking that each input still hashes to what was used; :func:`to_prov` and
 
 from typing import TYPE_CHECKING, Any
 
-from ptyflow.provenance.environment import Environment, capture_environment
-from ptyflow.provenance.hashing import (
+from ptyflow.provenance._environment import Environment, capture_environment
+from ptyflow.provenance._hashing import (
     HASH_PREFIX,
     ManifestEntry,
     build_manifest,
     sha256_file,
     tree_hash,
 )
-from ptyflow.provenance.lineage import (
+from ptyflow.provenance._lineage import (
     InputCheck,
     InputStatus,
     LineageStep,
     lineage,
     render_lineage,
 )
-from ptyflow.provenance.record import (
+from ptyflow.provenance._record import (
     MANIFEST_NAME,
     RECORD_NAME,
     RECORD_SCHEMA,
@@ -39,10 +39,10 @@ from ptyflow.provenance.record import (
     start_record,
     write_record,
 )
-from ptyflow.provenance.verify import Verification, verify_artifact
+from ptyflow.provenance._verify import Verification, verify_artifact
 
 if TYPE_CHECKING:
-    from ptyflow.provenance.export import (
+    from ptyflow.provenance._export import (
         PROCESS_RUN_CRATE,
         PTYFLOW_NAMESPACE,
         to_prov,
@@ -56,9 +56,9 @@ _EXPORTS = frozenset({"PROCESS_RUN_CRATE", "PTYFLOW_NAMESPACE", "to_prov", "to_r
 
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
-        from ptyflow.provenance import export
+        from ptyflow.provenance import _export
 
-        return getattr(export, name)
+        return getattr(_export, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ptyflow._files import write_text_atomic
 from ptyflow.errors import ProvenanceError
-from ptyflow.provenance.environment import Environment, capture_environment
-from ptyflow.provenance.hashing import HASH_PREFIX, build_manifest, sha256_file, tree_hash
+from ptyflow.provenance._environment import Environment, capture_environment
+from ptyflow.provenance._hashing import HASH_PREFIX, build_manifest, sha256_file, tree_hash
 
 __all__ = [
     "MANIFEST_NAME",
@@ -90,6 +90,14 @@ def _config_dict(config: BaseModel | Mapping[str, Any] | None) -> dict[str, Any]
     return json.loads(json.dumps(dict(config), default=str))
 
 
+def _invocation() -> list[str]:
+    """This process's command line, with ``python -m ptyflow`` written as ``ptyflow``."""
+    argv = list(sys.argv)
+    if argv and Path(argv[0]).name in {"ptyflow", "__main__.py"}:
+        argv[0] = "ptyflow"
+    return argv
+
+
 def start_record(
     activity: str,
     config: BaseModel | Mapping[str, Any] | None = None,
@@ -99,7 +107,7 @@ def start_record(
     """Open a record for an activity about to run (``simulate``, ``acquire``, ...)."""
     return ProvenanceRecord(
         activity=activity,
-        command=list(sys.argv if command is None else command),
+        command=list(_invocation() if command is None else command),
         config=_config_dict(config),
         environment=capture_environment(),
         started_utc=datetime.now(UTC),
@@ -113,9 +121,9 @@ def finish_record(record: ProvenanceRecord, outputs: Sequence[ArtifactRef]) -> P
 
 
 def read_record(path: str | Path) -> ProvenanceRecord:
-    """Read a record from its JSON file, or from the artifact it belongs to."""
+    """Read a record from its file (``provenance.json``, ``*.prov.json``) or its artifact."""
     path = Path(path)
-    if path.is_dir() or not path.name.endswith(".json"):
+    if path.is_dir() or not (path.name == RECORD_NAME or path.name.endswith(".prov.json")):
         path = record_path(path)
     try:
         return ProvenanceRecord.model_validate_json(path.read_bytes())
@@ -128,7 +136,7 @@ def read_record(path: str | Path) -> ProvenanceRecord:
 def artifact_ref(path: str | Path) -> ArtifactRef:
     """Reference an existing artifact as an input: its content hash and its record's id."""
     try:
-        record_id: str | None = read_record(path).record_id
+        record_id: str | None = read_record(record_path(path)).record_id
     except ProvenanceError:
         record_id = None
     return ArtifactRef(

@@ -25,9 +25,9 @@ from rocrate.model.contextentity import ContextEntity
 from rocrate.rocrate import ROCrate
 
 from ptyflow.errors import ProvenanceError
-from ptyflow.provenance.hashing import HASH_PREFIX
-from ptyflow.provenance.lineage import LineageStep, lineage
-from ptyflow.provenance.record import ArtifactRef, ProvenanceRecord, record_path
+from ptyflow.provenance._hashing import HASH_PREFIX
+from ptyflow.provenance._lineage import LineageStep, lineage
+from ptyflow.provenance._record import ArtifactRef, ProvenanceRecord, record_path
 
 __all__ = ["PROCESS_RUN_CRATE", "PTYFLOW_NAMESPACE", "to_prov", "to_ro_crate"]
 

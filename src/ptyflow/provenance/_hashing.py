@@ -12,6 +12,8 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import TypedDict
 
+from ptyflow.errors import ProvenanceError
+
 __all__ = [
     "HASH_PREFIX",
     "ManifestEntry",
@@ -42,14 +44,14 @@ def build_manifest(root: str | Path, exclude: Collection[str] = ()) -> dict[str,
     """Map every regular file under ``root`` (posix path relative to it) to its hash and size.
 
     ``exclude`` lists relative paths to leave out (the manifest and record files themselves).
-    Symbolic links are refused: a store must carry its own bytes.
+    Symbolic links are refused (:class:`ProvenanceError`): an artifact carries its own bytes.
     """
     root = Path(root)
     manifest: dict[str, ManifestEntry] = {}
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
         if path.is_symlink():
-            raise ValueError(f"{path}: symbolic links are not allowed inside an artifact")
+            raise ProvenanceError(f"{path}: symbolic links are not allowed inside an artifact")
         if not path.is_file() or rel in exclude:
             continue
         manifest[rel] = {"sha256": sha256_file(path), "size_bytes": path.stat().st_size}

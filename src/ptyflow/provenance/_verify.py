@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ptyflow.errors import ProvenanceError
-from ptyflow.provenance.record import content_hash, read_record
+from ptyflow.provenance._record import content_hash, read_record
 
 __all__ = ["Verification", "verify_artifact"]
 

@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.tree import Tree
 
 from ptyflow.errors import ProvenanceError
-from ptyflow.provenance.record import (
+from ptyflow.provenance._record import (
     ArtifactRef,
     ProvenanceRecord,
     content_hash,
