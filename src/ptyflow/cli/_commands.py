@@ -55,7 +55,11 @@ def info(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"invalid: {problem}", file=sys.stderr)
     if not problems:
-        checked = "every file matches the manifest" if args.verify else "not rehashed (add --verify to rehash)"
+        checked = (
+            "every file matches the manifest"
+            if args.verify
+            else "not rehashed (add --verify to rehash)"
+        )
         console.print(f"[green]valid[/green]: store follows the contract; checksums {checked}")
     return 1 if problems else 0
 
