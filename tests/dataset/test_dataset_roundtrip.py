@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import zarr
 
 from ptyflow.dataset import (
     Compression,
@@ -230,3 +231,62 @@ def test_record_is_finished_with_the_store_hash(tmp_path, make_metadata, make_fr
     assert ds.provenance["record_id"] == record.record_id
     assert ds.provenance["outputs"][0]["content_hash"] == tree_hash(ds.manifest)
     assert "provenance.json" not in ds.manifest and "manifest.json" not in ds.manifest
+
+
+def _failing_data_writes(monkeypatch: pytest.MonkeyPatch, fail_calls: set[int]) -> None:
+    """Make the ``fail_calls``-th writes (0-based) into the ``data`` array raise OSError."""
+    original = zarr.Array.__setitem__
+    calls = iter(range(1_000_000))
+
+    def setitem(self: zarr.Array, key: object, value: object) -> None:
+        if self.basename == "data" and next(calls) in fail_calls:
+            raise OSError(28, "No space left on device")
+        original(self, key, value)
+
+    monkeypatch.setattr(zarr.Array, "__setitem__", setitem)
+
+
+def test_failed_shard_write_never_marks_frames_received(
+    tmp_path: Path, make_metadata, make_frames, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    md = make_metadata(scan_shape=(8, 8))
+    frames = make_frames((8, 8), (16, 16)) + 1  # no frame equals the fill value
+    store = tmp_path / "disk_full.zarr"
+    # Shard (0, 0) is written when row 3 completes it; shard (0, 1), next, fails.
+    _failing_data_writes(monkeypatch, {1})
+    with (
+        pytest.raises(OSError, match="No space"),
+        create_dataset(store, md, dtype=frames.dtype, shard_nav=(4, 4)) as writer,
+    ):
+        writer.write_frames(0, frames)
+    monkeypatch.undo()
+
+    ds = open_dataset(store)
+    assert ds.state is DatasetState.FAILED
+    stored = np.zeros((8, 8), dtype=bool)
+    stored[:4, :4] = True
+    np.testing.assert_array_equal(ds.frames_received, stored)
+    yielded = dict(ds.iter_frames())
+    assert sorted(yielded) == [tuple(i) for i in np.argwhere(stored).tolist()]
+    for (iy, ix), frame in yielded.items():
+        np.testing.assert_array_equal(frame, frames[iy * 8 + ix])
+    assert np.isnan(ds.virtual_images["bf"][~stored]).all()
+    assert np.isfinite(ds.virtual_images["bf"][stored]).all()
+
+
+def test_failed_flush_at_close_is_reported_and_recorded(
+    tmp_path: Path, make_metadata, make_frames, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    md = make_metadata(scan_shape=(8, 8))
+    frames = make_frames((8, 8), (16, 16)) + 1
+    store = tmp_path / "close_fails.zarr"
+    writer = create_dataset(store, md, dtype=frames.dtype, shard_nav=(4, 4))
+    writer.write_frames(0, frames[:60])  # the last shard stays open, 4 frames short
+    _failing_data_writes(monkeypatch, {0})
+    with pytest.raises(DatasetError, match=r"could not write a shard at close.*48 frames"):
+        writer.close()
+    monkeypatch.undo()
+    ds = open_dataset(store)
+    assert ds.state is DatasetState.FAILED
+    assert int(ds.frames_received.sum()) == 48
+    assert not ds.frames_received[4:, 4:].any()

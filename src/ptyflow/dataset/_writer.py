@@ -75,7 +75,11 @@ class DatasetWriter:
         self._geometry = geometry
         self._live = live
         self._record = record
-        self._received = np.zeros(metadata.nav_shape, dtype=bool)
+        # Accepted: handed to write_frames (buffered or stored). Stored: in a shard on disk.
+        # Only stored frames are ever marked received, so a failed shard write can never
+        # turn frames into zeros that look received.
+        self._accepted = np.zeros(metadata.nav_shape, dtype=bool)
+        self._stored = np.zeros(metadata.nav_shape, dtype=bool)
         self._open: dict[tuple[int, ...], _ShardBuffer] = {}  # insertion order = opening order
         self._written: set[tuple[int, ...]] = set()
         self._max_open = geometry.shard_grid[-1]  # one band of shards across the scan
@@ -101,7 +105,7 @@ class DatasetWriter:
     @property
     def n_received(self) -> int:
         """Frames accepted so far."""
-        return int(self._received.sum())
+        return int(self._accepted.sum())
 
     def write_frame(self, index: int | tuple[int, ...], frame: NDArray[Any]) -> None:
         """Write one frame at a flat raster ``index`` or a navigation index tuple."""
@@ -117,7 +121,7 @@ class DatasetWriter:
         if self._closed:
             raise DatasetError(f"{self.path}: the writer is closed")
         frames = np.asarray(frames)
-        start, n_nav = int(start_index), self._received.size
+        start, n_nav = int(start_index), self._accepted.size
         if frames.shape[1:] != self.frame_shape or frames.ndim != len(self.frame_shape) + 1:
             raise DatasetError(
                 f"{self.path}: frames from index {start}: got array of shape {frames.shape}, "
@@ -133,15 +137,15 @@ class DatasetWriter:
             raise DatasetError(
                 f"{self.path}: frame indices {start}…{stop - 1} outside the scan (0…{n_nav - 1})"
             )
-        flat_received = self._received.reshape(-1)
-        if (dup := np.flatnonzero(flat_received[start:stop])).size:
+        flat_accepted = self._accepted.reshape(-1)
+        if (dup := np.flatnonzero(flat_accepted[start:stop])).size:
             i = start + int(dup[0])
             raise DatasetError(
                 f"{self.path}: frame {i} {self._nav_index(i)} was already written; "
                 "nothing from this call was stored"
             )
         for a, b in self._runs(start, stop):
-            flat_received[a:b] = True  # before _put: a shard it completes is flushed at once
+            flat_accepted[a:b] = True  # before _put: a shard it completes is flushed at once
             self._put(a, frames[a - start : b - start])
 
     def close(self, record: ProvenanceRecord | None = None) -> None:
@@ -195,6 +199,7 @@ class DatasetWriter:
             nav = (*(slice(p, p + 1) for p in pos[:-1]), slice(pos[-1], pos[-1] + len(run)))
             block = run.reshape((1,) * (len(pos) - 1) + run.shape)
             self._data[nav] = block  # zarr reads, patches and rewrites that shard
+            self._stored[nav] = True
             self._live.update(nav, block, np.ones(block.shape[: len(pos)], dtype=bool))
             return
         buf = self._open.get(key) or self._open_shard(key)
@@ -216,25 +221,35 @@ class DatasetWriter:
     def _flush(self, key: tuple[int, ...]) -> None:
         """Write the shard ``key`` whole and compute its live images."""
         buf = self._open.pop(key)
-        self._data[buf.nav] = buf.data
-        self._live.update(buf.nav, buf.data, self._received[buf.nav])
         self._written.add(key)
+        self._data[buf.nav] = buf.data
+        self._stored[buf.nav] = self._accepted[buf.nav]
+        self._live.update(buf.nav, buf.data, self._stored[buf.nav])
 
     def _finish(self, *, failed: bool, record: ProvenanceRecord | None) -> None:
         if self._closed:
             return
-        self._closed = True  # even if flushing fails: the store then stays "acquiring"
+        self._closed = True  # if even the bookkeeping fails, the store stays "acquiring"
+        error: Exception | None = None
         for key in list(self._open):
-            self._flush(key)
-        get_array(self._group, FRAMES_RECEIVED)[...] = self._received
+            try:
+                self._flush(key)
+            except Exception as err:  # keep the other shards; this one's frames stay missing
+                error = error or err
+        get_array(self._group, FRAMES_RECEIVED)[...] = self._stored
         for name, image in self._live.images.items():
             get_array(self._group, f"{VIRTUAL}/{name}")[...] = image
-        if failed:
+        if failed or error is not None:
             state = DatasetState.FAILED
-        elif self._received.all():
+        elif self._stored.all():
             state = DatasetState.COMPLETE
         else:
             state = DatasetState.INCOMPLETE
         self._metadata = self._metadata.with_state(state)
         write_metadata(self._group, self._metadata)
         seal_store(self.path, record)
+        if error is not None:
+            raise DatasetError(
+                f"{self.path}: could not write a shard at close ({error}); the store is "
+                f"'failed' and keeps the {int(self._stored.sum())} frames that were stored"
+            ) from error
