@@ -27,19 +27,19 @@ import zarr
 
 from ptyflow.dataset import (
     Acquisition,
-    Beam,
     DatasetMetadata,
     Detector,
     Scan,
     create_dataset,
     default_codec,
 )
+from ptyflow.physics import Probe
 
 
 def _metadata(scan: int, frame: int) -> DatasetMetadata:
     return DatasetMetadata(
         acquisition=Acquisition(
-            beam=Beam(energy_eV=300e3, semiangle_mrad=20.0),
+            beam=Probe(energy_eV=300e3, semiangle_mrad=20.0),
             scan=Scan(shape=(scan, scan), step_A=(0.3, 0.3)),
             detector=Detector(
                 shape=(frame, frame),

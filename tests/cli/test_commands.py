@@ -147,3 +147,17 @@ def test_dry_run_checks_and_describes_but_writes_nothing(
     )  # fmt: skip
     assert bad.returncode == 2 and "aperture spans only" in bad.stderr
     _no_traceback(bad)
+
+
+def test_nan_and_inf_are_rejected_by_name(
+    run_cli: RunCli, tmp_path: Path, simulate_toml: Path
+) -> None:
+    for key, value in (("beam.aberrations.C10_A", "nan"), ("beam.energy_eV", "inf")):
+        out = run_cli(
+            "simulate", simulate_toml, "--out", tmp_path / "n.zarr", "--set", f"{key}={value}"
+        )
+        assert out.returncode == 2, out.stderr
+        section, name = key.rsplit(".", 1)
+        assert f"[{section}].{name}: Input should be a finite number" in out.stderr
+        _no_traceback(out)
+    assert not (tmp_path / "n.zarr").exists()

@@ -12,14 +12,13 @@ import pytest
 
 from ptyflow.dataset import (
     Acquisition,
-    Beam,
     Compression,
     DatasetMetadata,
     Detector,
     Scan,
     create_dataset,
 )
-from ptyflow.physics import Aberrations
+from ptyflow.physics import Aberrations, Probe
 
 
 def _metadata(
@@ -31,7 +30,7 @@ def _metadata(
     """Valid metadata for a small 300 keV, 20 mrad scan (k = 0 at the n//2 pixel)."""
     return DatasetMetadata(
         acquisition=Acquisition(
-            beam=Beam(energy_eV=300e3, semiangle_mrad=20.0, aberrations=Aberrations(C10_A=-50.0)),
+            beam=Probe(energy_eV=300e3, semiangle_mrad=20.0, aberrations=Aberrations(C10_A=-50.0)),
             scan=Scan(shape=scan_shape, step_A=(0.5, 0.4), n_time=n_time),
             detector=Detector(
                 shape=det_shape,

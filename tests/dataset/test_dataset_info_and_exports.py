@@ -61,7 +61,6 @@ def test_public_surface_is_exactly_this() -> None:
         "SCHEMA_ID",
         "SCHEMA_VERSION",
         "Acquisition",
-        "Beam",
         "Compression",
         "Dataset",
         "DatasetMetadata",

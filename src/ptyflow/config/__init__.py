@@ -1,6 +1,8 @@
 """Config models, one per stage, validated from TOML files (see ``configs/``)."""
 
 from ptyflow.config._base import (
+    FiniteFloat,
+    PositiveFloat,
     StrictModel,
     apply_overrides,
     format_validation_error,
@@ -9,6 +11,8 @@ from ptyflow.config._base import (
 )
 
 __all__ = [
+    "FiniteFloat",
+    "PositiveFloat",
     "StrictModel",
     "apply_overrides",
     "format_validation_error",

@@ -8,13 +8,15 @@ import tomllib
 import typing
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ptyflow.errors import ConfigError
 
 __all__ = [
+    "FiniteFloat",
+    "PositiveFloat",
     "StrictModel",
     "apply_overrides",
     "format_validation_error",
@@ -23,6 +25,11 @@ __all__ = [
 ]
 
 M = TypeVar("M", bound=BaseModel)
+
+#: A finite float: inf and nan are nonsense for every physical quantity in a config.
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+#: A strictly positive, finite float.
+PositiveFloat = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
 
 
 class StrictModel(BaseModel):

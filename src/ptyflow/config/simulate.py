@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, NonNegativeInt, PositiveInt, field_validator, model_validator
 
-from ptyflow.config._base import StrictModel
+from ptyflow.config._base import PositiveFloat, StrictModel
 from ptyflow.physics import CRYSTALS, Aberrations, Probe, known_elements
 
 __all__ = [
@@ -24,8 +24,6 @@ __all__ = [
     "Substitution",
     "Vacancy",
 ]
-
-PositiveFloat = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
 
 
 class _Defect(StrictModel):

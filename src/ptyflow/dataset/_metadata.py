@@ -10,18 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Final, Literal
+from typing import Final, Literal
 
 from pydantic import AwareDatetime, Field, PositiveInt, field_validator, model_validator
 
-from ptyflow.config._base import StrictModel
-from ptyflow.physics import Aberrations
+from ptyflow.config._base import PositiveFloat, StrictModel
+from ptyflow.physics import Probe
 
 __all__ = [
     "SCHEMA_ID",
     "SCHEMA_VERSION",
     "Acquisition",
-    "Beam",
     "Compression",
     "DatasetMetadata",
     "DatasetState",
@@ -35,8 +34,6 @@ SCHEMA_ID: Final = "ptyflow.dataset"
 #: "Schema versioning" section.
 SCHEMA_VERSION = 1
 
-#: A strictly positive, finite float (inf and nan are nonsense for every quantity here).
-PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 Pair = tuple[PositiveInt, PositiveInt]
 
 
@@ -47,14 +44,6 @@ class DatasetState(StrEnum):
     COMPLETE = "complete"  # closed, every scan position received
     INCOMPLETE = "incomplete"  # closed normally, some positions never arrived
     FAILED = "failed"  # closed by an exception; what arrived is readable
-
-
-class Beam(StrictModel):
-    """The electron probe."""
-
-    energy_eV: PositiveFloat = Field(description="beam energy [eV]")
-    semiangle_mrad: PositiveFloat = Field(description="convergence semi-angle [mrad]")
-    aberrations: Aberrations = Field(default_factory=Aberrations)
 
 
 class Scan(StrictModel):
@@ -104,7 +93,7 @@ class Detector(StrictModel):
 class Acquisition(StrictModel):
     """Everything about how the data were measured (or simulated)."""
 
-    beam: Beam
+    beam: Probe
     scan: Scan
     detector: Detector
     source: str = Field(min_length=1, description="what produced the frames, e.g. 'simulate'")

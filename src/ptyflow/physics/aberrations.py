@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import Field
 
-from ptyflow.config._base import StrictModel
+from ptyflow.config._base import FiniteFloat, StrictModel
 
 __all__ = ["ABERRATION_ORDERS", "Aberrations", "aberration_phase"]
 
@@ -38,19 +38,19 @@ class Aberrations(StrictModel):
     (under)focus: defocus = −C10.
     """
 
-    C10_A: float = Field(0.0, description="defocus term; defocus = −C10 [Å]")
-    C12_A: float = Field(0.0, description="two-fold astigmatism [Å]")
-    phi12_deg: float = Field(0.0, description="azimuth of C12 [deg]")
-    C21_A: float = Field(0.0, description="axial coma [Å]")
-    phi21_deg: float = Field(0.0, description="azimuth of C21 [deg]")
-    C23_A: float = Field(0.0, description="three-fold astigmatism [Å]")
-    phi23_deg: float = Field(0.0, description="azimuth of C23 [deg]")
-    C30_A: float = Field(0.0, description="spherical aberration Cs [Å]")
-    C32_A: float = Field(0.0, description="third-order two-fold astigmatism [Å]")
-    phi32_deg: float = Field(0.0, description="azimuth of C32 [deg]")
-    C34_A: float = Field(0.0, description="four-fold astigmatism [Å]")
-    phi34_deg: float = Field(0.0, description="azimuth of C34 [deg]")
-    C50_A: float = Field(0.0, description="fifth-order spherical aberration C5 [Å]")
+    C10_A: FiniteFloat = Field(0.0, description="defocus term; defocus = −C10 [Å]")
+    C12_A: FiniteFloat = Field(0.0, description="two-fold astigmatism [Å]")
+    phi12_deg: FiniteFloat = Field(0.0, description="azimuth of C12 [deg]")
+    C21_A: FiniteFloat = Field(0.0, description="axial coma [Å]")
+    phi21_deg: FiniteFloat = Field(0.0, description="azimuth of C21 [deg]")
+    C23_A: FiniteFloat = Field(0.0, description="three-fold astigmatism [Å]")
+    phi23_deg: FiniteFloat = Field(0.0, description="azimuth of C23 [deg]")
+    C30_A: FiniteFloat = Field(0.0, description="spherical aberration Cs [Å]")
+    C32_A: FiniteFloat = Field(0.0, description="third-order two-fold astigmatism [Å]")
+    phi32_deg: FiniteFloat = Field(0.0, description="azimuth of C32 [deg]")
+    C34_A: FiniteFloat = Field(0.0, description="four-fold astigmatism [Å]")
+    phi34_deg: FiniteFloat = Field(0.0, description="azimuth of C34 [deg]")
+    C50_A: FiniteFloat = Field(0.0, description="fifth-order spherical aberration C5 [Å]")
 
     @property
     def defocus_A(self) -> float:

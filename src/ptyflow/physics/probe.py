@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import Field
 
-from ptyflow.config._base import StrictModel
+from ptyflow.config._base import PositiveFloat, StrictModel
 from ptyflow.physics.aberrations import Aberrations, aberration_phase
 from ptyflow.physics.constants import wavelength_A
 from ptyflow.physics.grid import Grid
@@ -36,10 +36,14 @@ def soft_aperture(grid: Grid, wavelength_A: float, semiangle_mrad: float) -> NDA
 
 
 class Probe(StrictModel):
-    """A probe description: beam energy [eV], convergence semi-angle [mrad], aberrations."""
+    """A probe description: beam energy [eV], convergence semi-angle [mrad], aberrations.
 
-    energy_eV: float = Field(gt=0.0, description="beam energy [eV]")
-    semiangle_mrad: float = Field(gt=0.0, description="convergence semi-angle [mrad]")
+    The same model is the ``[beam]`` section of configs and the ``beam`` of a store's
+    acquisition metadata, so a reader can build the probe a store was recorded with.
+    """
+
+    energy_eV: PositiveFloat = Field(description="beam energy [eV]")
+    semiangle_mrad: PositiveFloat = Field(description="convergence semi-angle [mrad]")
     aberrations: Aberrations = Field(default_factory=Aberrations)
 
     @property

@@ -15,7 +15,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ptyflow.config.simulate import SimulateConfig
 from ptyflow.dataset import (
     Acquisition,
-    Beam,
     Compression,
     DatasetMetadata,
     Detector,
@@ -60,11 +59,7 @@ def _metadata(plan: SimulationPlan) -> DatasetMetadata:
     det = cfg.detector
     return DatasetMetadata(
         acquisition=Acquisition(
-            beam=Beam(
-                energy_eV=cfg.beam.energy_eV,
-                semiangle_mrad=cfg.beam.semiangle_mrad,
-                aberrations=cfg.beam.aberrations,
-            ),
+            beam=cfg.beam,
             scan=Scan(
                 shape=cfg.scan.shape, step_A=cfg.scan.step_A, rotation_deg=cfg.scan.rotation_deg
             ),
