@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from ptyflow.dataset import open_dataset
 
@@ -161,3 +163,36 @@ def test_nan_and_inf_are_rejected_by_name(
         assert f"[{section}].{name}: Input should be a finite number" in out.stderr
         _no_traceback(out)
     assert not (tmp_path / "n.zarr").exists()
+
+
+def _corrupt_frames_received(store: Path) -> str:
+    chunk = next(p for p in (store / "frames_received").rglob("*") if p.name != "zarr.json"
+                 and p.is_file())  # fmt: skip
+    chunk.write_bytes(b"\x00garbage" * 4)
+    return "frames_received: cannot read"
+
+
+def _list_as_record(store: Path) -> str:
+    (store / "provenance.json").write_text("[]")
+    return "INVALID (provenance.json"
+
+
+def _recalibrated_axis(store: Path) -> str:
+    meta_file = store / "data" / "zarr.json"
+    meta = json.loads(meta_file.read_text())
+    meta["attributes"]["ptyflow"]["axes"][2]["units"] = "mrad"
+    meta_file.write_text(json.dumps(meta))
+    return "disagree with the group metadata"
+
+
+@pytest.mark.parametrize("damage", [_corrupt_frames_received, _list_as_record, _recalibrated_axis])
+def test_damaged_store_is_named_not_a_traceback(
+    run_cli: RunCli, tmp_path: Path, simulate_toml: Path, damage: Callable[[Path], str]
+) -> None:
+    store = tmp_path / "d.zarr"
+    _simulate_small(run_cli, simulate_toml, store)
+    expected = damage(store)
+    out = run_cli("info", store)
+    assert out.returncode in (1, 2)
+    assert expected in out.stdout + out.stderr
+    _no_traceback(out)

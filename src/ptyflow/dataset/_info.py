@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from rich.console import Group
 from rich.table import Table
 from zarr.abc.codec import BytesBytesCodec
 
 from ptyflow.dataset._reader import Dataset, open_dataset
-from ptyflow.provenance import content_hash
+from ptyflow.provenance import RECORD_NAME, ProvenanceRecord, content_hash
 
 __all__ = ["render_info"]
 
@@ -96,23 +97,26 @@ def _metadata_rows(ds: Dataset) -> list[tuple[str, str]]:
 
 
 def _provenance_rows(ds: Dataset, verify: bool) -> list[tuple[str, str]]:
-    record: dict[str, Any] | None = ds.provenance
-    if record is None:
+    raw: Any = ds.provenance
+    if raw is None:
         return [("record", "none")]
-    env = record.get("environment", {})
-    version = env.get("packages", {}).get("ptyflow", "?")
-    recorded = [o.get("content_hash") for o in record.get("outputs", [])]
+    try:
+        record = ProvenanceRecord.model_validate(raw)
+    except ValidationError as err:
+        return [("record", f"INVALID ({RECORD_NAME}: {err.error_count()} problem(s))")]
+    env = record.environment
+    recorded = [o.content_hash for o in record.outputs]
     if not verify:
         verdict = "not checked"
     else:
         actual = content_hash(ds.path)
         verdict = "yes" if actual in recorded else f"NO: files hash to {actual}"
     return [
-        ("activity", str(record.get("activity"))),
-        ("time", f"{record.get('started_utc')} → {record.get('ended_utc')}"),
-        ("software", f"ptyflow {version}, git commit {env.get('git_commit')}"),
-        ("host / user", f"{env.get('host')} / {env.get('user')}"),
-        ("content hash", ", ".join(map(str, recorded)) or "—"),
+        ("activity", record.activity),
+        ("time", f"{record.started_utc.isoformat()} → {record.ended_utc}"),
+        ("software", f"ptyflow {env.packages.get('ptyflow', '?')}, git commit {env.git_commit}"),
+        ("host / user", f"{env.host} / {env.user}"),
+        ("content hash", ", ".join(recorded) or "—"),
         ("verifies", verdict),
     ]
 

@@ -14,12 +14,14 @@ from numpy.typing import NDArray
 
 from ptyflow.dataset._integrity import read_json
 from ptyflow.dataset._layout import (
+    ATTRS_KEY,
     DATA,
     FRAMES_RECEIVED,
     LIVE_IMAGES,
     MASKS,
     VIRTUAL,
     Geometry,
+    array_attributes,
     array_specs,
     data_dtype_problem,
     get_array,
@@ -41,7 +43,7 @@ def _array_problems(path: Path, group: zarr.Group, metadata: DatasetMetadata) ->
         except KeyError:
             problems.append(f"{path / name}: required array is missing")
             continue
-        except ValueError as err:  # corrupt zarr.json of the array
+        except Exception as err:  # a corrupt zarr.json of the array, whatever zarr raises
             problems.append(f"{path / name / 'zarr.json'}: cannot read: {err}")
             continue
         if not isinstance(array, zarr.Array):
@@ -50,19 +52,39 @@ def _array_problems(path: Path, group: zarr.Group, metadata: DatasetMetadata) ->
         if array.shape != spec.shape:
             problems.append(f"{path / name}: shape {array.shape}, expected {spec.shape}")
         dtype = np.dtype(array.dtype)
-        wrong_dtype = (
-            data_dtype_problem(metadata, dtype)
-            if spec.dtype is None
-            else None
-            if dtype == spec.dtype
-            else f"dtype {dtype}, expected {spec.dtype}"
-        )
+        if spec.dtype is None:
+            wrong_dtype = data_dtype_problem(metadata, dtype)
+        elif dtype != spec.dtype:
+            wrong_dtype = f"dtype {dtype}, expected {spec.dtype}"
+        else:
+            wrong_dtype = None
         if wrong_dtype:
             problems.append(f"{path / name}: {wrong_dtype}")
         dims = getattr(array.metadata, "dimension_names", None)
         if dims != spec.dims:
             problems.append(f"{path / name}: dimension_names {dims}, expected {spec.dims}")
+        # Per-axis calibration must agree with the group metadata it was derived from.
+        expected = array_attributes(
+            metadata, spec.dims, units=spec.units, description=spec.description
+        )[ATTRS_KEY]
+        found = array.attrs.get(ATTRS_KEY)
+        if _rounded(found) != _rounded(expected):
+            problems.append(
+                f"{path / name / 'zarr.json'}: attributes.{ATTRS_KEY} {found!r} disagree with "
+                f"the group metadata; expected {expected!r}"
+            )
     return problems
+
+
+def _rounded(obj: Any) -> Any:
+    """``obj`` with floats rounded to 12 significant digits, for comparing JSON round trips."""
+    if isinstance(obj, float):
+        return float(f"{obj:.12g}")
+    if isinstance(obj, dict):
+        return {k: _rounded(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_rounded(v) for v in obj]
+    return obj
 
 
 def open_dataset(path: str | Path) -> Dataset:
@@ -77,7 +99,12 @@ def open_dataset(path: str | Path) -> Dataset:
     group = zarr.open_group(path, mode="r")
     if problems := _array_problems(path, group, metadata):
         raise DatasetError("\n".join(problems))
-    return Dataset(path, group, metadata)
+    dataset = Dataset(path, group, metadata)
+    try:  # read now: every reader needs it, and a corrupt one must fail here, by name
+        dataset.frames_received  # noqa: B018
+    except Exception as err:
+        raise DatasetError(f"{path / FRAMES_RECEIVED}: cannot read: {err}") from None
+    return dataset
 
 
 class Dataset:
@@ -182,7 +209,7 @@ class Dataset:
             nav = geometry.shard_slices(key)
             received = self.frames_received[nav]
             if received.any():
-                yield nav, np.asarray(self._data[nav]), received
+                yield nav, self._read(nav), received
 
     def iter_frames(self) -> Iterator[tuple[tuple[int, ...], NDArray[Any]]]:
         """Yield ``(nav_index, frame)`` for every received frame, shard by shard.
@@ -211,4 +238,17 @@ class Dataset:
             raise IndexError(f"frame {nav} outside the scan {self.nav_shape}")
         if not self.frames_received[nav]:
             raise DatasetError(f"{self.path}: frame {nav} was not received")
-        return np.asarray(self._data[nav])
+        return self._read(nav)
+
+    def _read(self, nav: tuple[int | slice, ...]) -> NDArray[Any]:
+        """``data[nav]``, with a damaged chunk reported by where it is, not by the codec."""
+        try:
+            return np.asarray(self._data[nav])
+        except Exception as err:
+            where = ", ".join(
+                f"{s.start}:{s.stop}" if isinstance(s, slice) else str(s) for s in nav
+            )
+            raise DatasetError(
+                f"{self.path / DATA}: cannot read frames [{where}] (damaged chunk? "
+                f"`ptyflow info --verify` names changed files): {err}"
+            ) from None

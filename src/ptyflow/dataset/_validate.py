@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from ptyflow.dataset._integrity import manifest_problems, record_hash_problem, stray_partial_files
 from ptyflow.dataset._metadata import DatasetState
 from ptyflow.dataset._reader import Dataset, open_dataset
 from ptyflow.errors import DatasetError
-from ptyflow.provenance import MANIFEST_NAME
+from ptyflow.provenance import MANIFEST_NAME, RECORD_NAME, ProvenanceRecord
 
 __all__ = ["validate_dataset"]
 
@@ -42,7 +44,13 @@ def _seal_problems(ds: Dataset, verify_checksums: bool) -> list[str]:
         return [f"{ds.path / MANIFEST_NAME}: not a mapping of path → {{sha256, size_bytes}}"]
     problems = manifest_problems(ds.path, manifest) if verify_checksums else []
     record = ds.provenance
-    if isinstance(record, dict) and (problem := record_hash_problem(ds.path, record, manifest)):
+    if record is None:
+        return problems
+    try:
+        ProvenanceRecord.model_validate(record)
+    except ValidationError as err:
+        return [*problems, f"{ds.path / RECORD_NAME}: not a valid provenance record: {err}"]
+    if problem := record_hash_problem(ds.path, record, manifest):
         problems.append(problem)
     return problems
 
