@@ -125,3 +125,16 @@ def test_arguments_are_checked_before_an_old_store_is_deleted(store, make_metada
     with pytest.raises(DatasetError, match="cannot hold 12-bit"):
         create_dataset(store, make_metadata(), dtype=np.uint8, overwrite=True)
     assert open_dataset(store).state is DatasetState.COMPLETE
+
+
+@pytest.mark.parametrize(
+    ("dtype", "ok"),
+    [(np.uint16, True), (np.int16, True), (np.int8, False), (np.uint8, False), (np.float32, True)],
+)
+def test_integer_dtypes_must_hold_the_bit_depth(tmp_path, make_metadata, dtype, ok) -> None:
+    # make_metadata's detector counts in 12 bits; a signed type loses one bit to the sign.
+    if ok:
+        create_dataset(tmp_path / "s.zarr", make_metadata(), dtype=dtype).close()
+    else:
+        with pytest.raises(DatasetError, match="cannot hold 12-bit"):
+            create_dataset(tmp_path / "s.zarr", make_metadata(), dtype=dtype)

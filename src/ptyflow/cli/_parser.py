@@ -127,7 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="summarise a dataset store",
         description="Print a readable summary of a dataset store: shape, dtype, chunking, "
         "compression ratio, state, frames missing, acquisition metadata with units and the "
-        "provenance record. Exits 1 if the store is invalid.",
+        "provenance record. Exits 1 if the store breaks the contract (or, with --verify, a "
+        "file no longer matches the manifest), 2 if it cannot be opened at all.",
     )
     p.add_argument("store", type=Path, help="dataset store directory")
     p.add_argument(

@@ -186,7 +186,8 @@ def data_dtype_problem(metadata: DatasetMetadata, dtype: np.dtype[Any]) -> str |
     """Why ``dtype`` cannot hold this store's ``data``, or None if it can.
 
     Mask signals are sums of weighted counts, so they need floats; frames need integers
-    or floats, and raw frames in unsigned integers must hold the detector's bit depth.
+    or floats, and raw frames in integers must hold the detector's bit depth (a signed
+    type gives up one bit to the sign).
     """
     kind = metadata.compression.kind
     if kind == "virtual":
@@ -194,6 +195,8 @@ def data_dtype_problem(metadata: DatasetMetadata, dtype: np.dtype[Any]) -> str |
     if dtype.kind not in "uif":
         return f"frames need an integer or float dtype, got {dtype}"
     bits = metadata.acquisition.detector.bit_depth
-    if kind == "none" and dtype.kind == "u" and np.iinfo(dtype).bits < bits:
-        return f"{dtype} cannot hold {bits}-bit detector counts"
+    if kind == "none" and dtype.kind in "ui":
+        usable = np.iinfo(dtype).bits - (dtype.kind == "i")
+        if usable < bits:
+            return f"{dtype} cannot hold {bits}-bit detector counts"
     return None

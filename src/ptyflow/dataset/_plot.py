@@ -44,7 +44,7 @@ def plot_overview(ds: Dataset, out_path: str | Path) -> Path:
         nearest = tuple(int(i) for i in received[np.argmin(np.abs(received - centre).sum(axis=1))])
         frame = np.asarray(ds.read_frame(nearest), dtype=np.float64)
         ax.imshow(np.log1p(np.clip(frame, 0, None)), cmap="magma", interpolation="nearest")
-        cy, cx = ds.metadata.acquisition.detector.center_px
+        cy, cx = ds.metadata.frame_grid.center_px  # binned frames have their own centre
         ax.plot([cx], [cy], "c+", markersize=10)
         ax.set_title(f"pattern at {nearest} (log)")
         ax.set_xlabel("kx [px]")
