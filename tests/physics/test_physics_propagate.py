@@ -42,3 +42,21 @@ def test_positive_phase_deflects_beam_towards_itself(side: int) -> None:
 
 def test_transmission_phase_sign() -> None:
     assert np.angle(transmission(np.array(0.3))) == pytest.approx(0.3)
+
+
+@pytest.mark.parametrize("dz_A", [200.0, -150.0])
+def test_tilted_beam_walks_along_its_tilt(dz_A: float) -> None:
+    # An analytic pin of the propagator's absolute sign (no reference data needed): a wave
+    # packet with mean spatial frequency k0 travels at angle λ·k0, so after dz its centre
+    # has moved by +λ·dz·k0 (numpy's ifft: ψ(r) = Σ ψ(k) exp(+2πi k·r)).
+    grid = Grid((256, 256), (0.1, 0.1))
+    lam, k0 = 0.02, (0.8, -1.2)  # [Å], [1/Å]
+    ky, kx = grid.frequencies()
+    packet_k = np.exp(-((ky - k0[0]) ** 2 + (kx - k0[1]) ** 2) / (2 * 0.3**2))
+    propagated = np.fft.ifft2(packet_k * fresnel_propagator(grid, lam, dz_A, bandlimit=False))
+    intensity = np.fft.fftshift(np.abs(propagated) ** 2)
+    y, x = (np.arange(n) - n // 2 for n in grid.shape)
+    centre_y = (intensity.sum(axis=1) * y).sum() / intensity.sum() * grid.sampling_A[0]
+    centre_x = (intensity.sum(axis=0) * x).sum() / intensity.sum() * grid.sampling_A[1]
+    assert centre_y == pytest.approx(lam * dz_A * k0[0], abs=1e-6)
+    assert centre_x == pytest.approx(lam * dz_A * k0[1], abs=1e-6)
