@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +15,13 @@ from ptyflow.config.simulate import SimulateConfig
 from ptyflow.dataset import DatasetState, open_dataset, validate_dataset
 from ptyflow.errors import ConfigError, DatasetError, PhysicsError
 from ptyflow.provenance import read_record, verify_artifact
-from ptyflow.simulate import TRUTH_NAME, plan_simulation, run_simulation, truth_path
+from ptyflow.simulate import (
+    TRUTH_NAME,
+    FrameSimulator,
+    plan_simulation,
+    run_simulation,
+    truth_path,
+)
 
 MakeConfig = Callable[..., SimulateConfig]
 
@@ -193,3 +199,33 @@ def test_bad_phase_image_names_the_key(
         plan_simulation(image(tmp_path / "missing.npy"))
     with pytest.raises(ConfigError, match=r"\[specimen\]\.path.*2D"):
         plan_simulation(image(phase_image(np.zeros((4, 4, 4)), "cube.npy")))
+
+
+def test_failed_overwrite_leaves_no_stale_truth(
+    make_config: MakeConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = make_config(scan={"shape": [2, 2]})
+    first = run_simulation(cfg, tmp_path / "s.zarr", progress=False)
+
+    def broken_blocks(*args: object, **kwargs: object) -> Iterator[object]:
+        raise RuntimeError("simulator crashed")
+        yield  # a generator, like the real one
+
+    monkeypatch.setattr(FrameSimulator, "blocks", broken_blocks)
+    with pytest.raises(RuntimeError, match="simulator crashed"):
+        run_simulation(cfg, tmp_path / "s.zarr", overwrite=True, progress=False)
+    # The old truth described the store that was replaced: it must not sit beside the new one.
+    assert open_dataset(first.store).state.value == "failed"
+    assert not first.truth.exists()
+
+
+def test_crash_while_writing_truth_leaves_nothing_half_written(
+    make_config: MakeConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("ptyflow.simulate._run._write_truth_files", broken)
+    with pytest.raises(OSError, match="disk full"):
+        run_simulation(make_config(scan={"shape": [2, 2]}), tmp_path / "s.zarr", progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.zarr"]

@@ -84,6 +84,8 @@ class DatasetWriter:
         self._written: set[tuple[int, ...]] = set()
         self._max_open = geometry.shard_grid[-1]  # one band of shards across the scan
         self._closed = False
+        #: The store's content hash (tree hash of its manifest), once closed.
+        self.content_hash: str | None = None
 
     @property
     def metadata(self) -> DatasetMetadata:
@@ -247,7 +249,7 @@ class DatasetWriter:
             state = DatasetState.INCOMPLETE
         self._metadata = self._metadata.with_state(state)
         write_metadata(self._group, self._metadata)
-        seal_store(self.path, record)
+        self.content_hash = seal_store(self.path, record)
         if error is not None:
             raise DatasetError(
                 f"{self.path}: could not write a shard at close ({error}); the store is "

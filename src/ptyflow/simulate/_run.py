@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +27,9 @@ from ptyflow.errors import DatasetError
 from ptyflow.physics import sigma_rad_per_VA
 from ptyflow.provenance import (
     RECORD_NAME,
-    artifact_ref,
+    ArtifactRef,
+    ProvenanceRecord,
+    content_hash,
     finish_record,
     start_record,
     write_record,
@@ -92,11 +96,25 @@ def _check_truth_dir(path: Path, overwrite: bool) -> None:
         raise DatasetError(f"{path}: exists and is not a ptyflow ground truth; not replacing it")
 
 
-def _write_truth(plan: SimulationPlan, path: Path, beam_fraction: float) -> None:
+def _write_truth(
+    plan: SimulationPlan, path: Path, beam_fraction: float, record: ProvenanceRecord
+) -> None:
+    """Write the ground truth and its record into a temp directory, then rename it into
+    place: a crash leaves no half-written truth that would block the next run."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.partial")
+    tmp.mkdir(parents=True)
+    try:
+        _write_truth_files(plan, tmp, beam_fraction)
+        output = ArtifactRef(path=str(path.resolve()), content_hash=content_hash(tmp))
+        write_record(finish_record(record, [output]), tmp / RECORD_NAME)
+        os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _write_truth_files(plan: SimulationPlan, path: Path, beam_fraction: float) -> None:
     cfg, obj, window = plan.config, plan.obj, plan.window
-    if path.exists():  # an earlier ground truth, vetted by _check_truth_dir
-        shutil.rmtree(path)
-    path.mkdir(parents=True)
     np.save(path / "object_phase.npy", obj.phase)
     np.save(path / "probe.npy", cfg.beam.real_space(window.grid).astype(np.complex64))
     positions = plan.positions_A - np.asarray(obj.origin_A)
@@ -168,16 +186,16 @@ def run_simulation(
         TimeRemainingColumn(),
         disable=not progress,
     )
-    with (
-        bar,
-        create_dataset(
-            out_path,
-            _metadata(plan),
-            dtype=np.uint32 if noise else np.float32,
-            overwrite=overwrite,
-            record=record,
-        ) as writer,
-    ):
+    writer = create_dataset(
+        out_path,
+        _metadata(plan),
+        dtype=np.uint32 if noise else np.float32,
+        overwrite=overwrite,
+        record=record,
+    )
+    if truth_dir.exists():  # vetted above; it described the store just replaced
+        shutil.rmtree(truth_dir)
+    with bar, writer:
         task = bar.add_task("simulate", total=len(plan.positions_A))
         for block in plan.simulator.blocks(
             plan.positions_A,
@@ -190,7 +208,10 @@ def run_simulation(
             fractions.append(block.beam_fraction)
             bar.advance(task, len(block.frames))
     beam_fraction = float(np.concatenate(fractions).mean())
-    truth_record = start_record("simulate.truth", config=config, inputs=[artifact_ref(out_path)])
-    _write_truth(plan, truth_dir, beam_fraction)
-    write_record(finish_record(truth_record, [artifact_ref(truth_dir)]), truth_dir / RECORD_NAME)
+    assert writer.content_hash is not None  # set when the with block closed the store
+    store_ref = ArtifactRef(
+        path=str(out_path.resolve()), content_hash=writer.content_hash, record_id=record.record_id
+    )
+    truth_record = start_record("simulate.truth", config=config, inputs=[store_ref])
+    _write_truth(plan, truth_dir, beam_fraction, truth_record)
     return SimulationResult(out_path, truth_dir, beam_fraction, time.perf_counter() - t0)
