@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import pytest
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ptyflow.config import StrictModel, apply_overrides, load_toml, validate_config
 from ptyflow.errors import ConfigError
@@ -31,6 +31,12 @@ class Ring(StrictModel):
     kind: Literal["ring"]
     inner_A: float
     outer_A: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Ring:
+        if self.outer_A <= self.inner_A:
+            raise ValueError("outer_A must exceed inner_A")
+        return self
 
 
 class Shapes(StrictModel):
@@ -125,3 +131,14 @@ def test_unknown_key_inside_tagged_unions_and_lists() -> None:
     assert "(did you mean 'outer_A'?)" in msg  # a typo, not a unit: no unit reminder
     assert "[shapes[1]].radius_nm: unknown key; expected one of kind, radius_A" in msg
     assert "units are part of key names" in msg
+
+
+def test_error_about_a_whole_variant_names_its_section() -> None:
+    data = {"shapes": [{"kind": "ring", "inner_A": 2.0, "outer_A": 1.0}]}
+    with pytest.raises(ConfigError) as err:
+        validate_config(data, Shapes, "s.toml")
+    msg = str(err.value)
+    assert "s.toml: [shapes[0]]: Value error, outer_A must exceed inner_A" in msg
+    assert "got {" not in msg  # the section itself is not dumped
+    with pytest.raises(ConfigError, match=r"s\.toml: \[shapes\[0\]\]\.radius_A: Field required"):
+        validate_config({"shapes": [{"kind": "disk"}]}, Shapes, "s.toml")

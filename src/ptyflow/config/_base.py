@@ -45,26 +45,37 @@ def _models_in(annotation: Any) -> list[type[BaseModel]]:
     return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
 
 
-def _walk(model: type[BaseModel], loc: tuple[int | str, ...]) -> tuple[str, list[str]]:
-    """Where ``loc`` points, as users write it (``specimen.defects[0]``), and the keys allowed
-    there. Pydantic's locations also name the chosen variant of a tagged union, which is
-    not a key anyone typed: it narrows the candidates and is left out of the display."""
-    candidates, where = [model], ""
-    for part in loc[:-1]:
+def _locate(model: type[BaseModel], loc: tuple[int | str, ...]) -> tuple[str, list[str]]:
+    """An error location as users write it, and the keys allowed where it points.
+
+    ``("specimen", "crystal", "defects", 0, "vacancy", "layer")`` becomes
+    ``[specimen.defects[0]].layer``: pydantic's locations also name the chosen variant of a
+    tagged union, which is not a key anyone typed, so it narrows the candidate models and
+    is left out. An error about a whole variant (its model validator) names the section.
+    """
+    candidates, where, allowed = [model], "", list(model.model_fields)
+    label, whole_section = "", False
+    for part in loc:
+        whole_section = False
         if isinstance(part, int):
-            where += f"[{part}]"
+            label += f"[{part}]"
             continue
         tagged = [m for m in candidates if part in typing.get_args(_tag_annotation(m))]
         if len(candidates) > 1 and tagged:  # the tag of a discriminated union: a variant
-            candidates = tagged
+            candidates, whole_section = tagged, True
+            allowed = list(dict.fromkeys(k for m in candidates for k in m.model_fields))
             continue
+        if label:  # the previous key was a section: descend into it
+            where = f"{where}.{label}" if where else label
+        label = part
         owners = [m for m in candidates if part in m.model_fields]
-        if not owners:
-            return where, []
-        where += f".{part}" if where else part
-        candidates = _models_in(owners[0].model_fields[part].annotation)
-    keys = list(dict.fromkeys(k for m in candidates for k in m.model_fields))
-    return where, keys
+        allowed = list(dict.fromkeys(k for m in candidates for k in m.model_fields))
+        candidates = _models_in(owners[0].model_fields[part].annotation) if owners else []
+    if not label:
+        return "<root>", allowed
+    if whole_section:
+        return f"[{where}.{label}]" if where else f"[{label}]", allowed
+    return (f"[{where}].{label}" if where else label), allowed
 
 
 def _tag_annotation(model: type[BaseModel]) -> Any:
@@ -85,17 +96,18 @@ def format_validation_error(err: ValidationError, model: type[BaseModel], source
     lines = [f"{source}: invalid {model.__name__} ({err.error_count()} problem(s))"]
     for e in err.errors():
         loc = tuple(e["loc"])
-        section, known = _walk(model, loc)
-        key = f"[{section}].{loc[-1]}" if section else str(loc[-1]) if loc else "<root>"
+        key, allowed = _locate(model, loc)
         if e["type"] == "extra_forbidden":
-            hint = difflib.get_close_matches(str(loc[-1]), known, n=1)
-            msg = f"unknown key; expected one of {', '.join(known)}"
+            typed = str(loc[-1])
+            hint = difflib.get_close_matches(typed, allowed, n=1)
+            msg = f"unknown key; expected one of {', '.join(allowed)}"
             if hint:
-                msg += f" (did you mean {hint[0]!r}?{_unit_note(str(loc[-1]), hint[0])})"
+                msg += f" (did you mean {hint[0]!r}?{_unit_note(typed, hint[0])})"
         else:
             msg = e["msg"]
-            if "input" in e and e["type"] != "missing":
-                msg += f" (got {e['input']!r})"
+            # A whole section as "got" would bury the message; scalars help.
+            if e["type"] != "missing" and not isinstance(e.get("input"), dict | list):
+                msg += f" (got {e.get('input')!r})"
         lines.append(f"  {source}: {key}: {msg}")
     return "\n".join(lines)
 
