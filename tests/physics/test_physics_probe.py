@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ptyflow.physics import Aberrations, Grid, Probe, fresnel_propagator, soft_aperture
+from ptyflow.physics import (
+    Aberrations,
+    Grid,
+    Probe,
+    center_pixel,
+    fresnel_propagator,
+    soft_aperture,
+)
 
 GRID = Grid((256, 256), (0.1, 0.1))  # 25.6 Å window, dk = 0.039 1/Å
 
@@ -63,3 +70,15 @@ def test_defocus_sign_c10_minus_100_focuses_100_A_downstream() -> None:
     }
     assert max(peaks, key=lambda dz: peaks[dz]) == 100.0
     assert peaks[100.0] > 3 * peaks[0.0]
+
+
+@pytest.mark.parametrize("n", [1, 2, 63, 64, 65])
+def test_center_pixel_is_where_fftshift_puts_zero_frequency(n: int) -> None:
+    k = np.fft.fftshift(np.fft.fftfreq(n))
+    assert center_pixel((n, n + 1)) == (int(np.argmin(np.abs(k))), (n + 1) // 2)
+
+
+def test_aperture_radius_is_semiangle_over_wavelength() -> None:
+    probe = Probe(energy_eV=300e3, semiangle_mrad=21.4)
+    # 21.4 mrad / 0.0196875 Å (300 keV): the reference disk radius, 14.149 px of 0.0768 1/Å.
+    assert probe.aperture_radius_inv_A / 0.0768245838668374 == pytest.approx(14.1489, abs=1e-3)

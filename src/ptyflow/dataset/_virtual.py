@@ -22,7 +22,6 @@ from numpy.typing import NDArray
 
 from ptyflow.dataset._layout import LIVE_IMAGES
 from ptyflow.dataset._metadata import DatasetMetadata
-from ptyflow.physics import wavelength_A
 
 __all__ = ["ADF_INNER_FACTOR", "LiveImages", "live_detectors"]
 
@@ -39,8 +38,7 @@ def live_detectors(metadata: DatasetMetadata) -> dict[str, NDArray[np.float32]]:
     masks gets exact live images.
     """
     grid = metadata.frame_grid
-    beam = metadata.acquisition.beam
-    k_bf = beam.semiangle_mrad * 1e-3 / wavelength_A(beam.energy_eV)  # [1/Å]
+    k_bf = metadata.acquisition.beam.aperture_radius_inv_A
     ky = (np.arange(grid.shape[0]) - grid.center_px[0]) * grid.pixel_size_inv_A
     kx = (np.arange(grid.shape[1]) - grid.center_px[1]) * grid.pixel_size_inv_A
     ky2, kx2 = np.meshgrid(ky, kx, indexing="ij")

@@ -16,7 +16,7 @@ from ptyflow.physics.crystals import (
     substitute_atoms,
     supercell,
 )
-from ptyflow.physics.grid import ANTIALIAS_FRACTION, Grid
+from ptyflow.physics.grid import ANTIALIAS_FRACTION, Grid, center_pixel
 from ptyflow.physics.periodic import PeriodicField, harmonic_orders
 from ptyflow.physics.potential import (
     KirklandParameters,
@@ -46,6 +46,7 @@ __all__ = [
     "Probe",
     "Site",
     "aberration_phase",
+    "center_pixel",
     "fresnel_propagator",
     "harmonic_orders",
     "kirkland_parameters",

@@ -9,12 +9,18 @@ from numpy.typing import NDArray
 
 from ptyflow.errors import PhysicsError
 
-__all__ = ["ANTIALIAS_FRACTION", "Grid"]
+__all__ = ["ANTIALIAS_FRACTION", "Grid", "center_pixel"]
 
 #: Fraction of the Nyquist frequency kept by the anti-aliasing band limit. Products of two
 #: functions limited to 2/3 of Nyquist alias only into the discarded outer third, which the
 #: next band limit removes, so nothing aliases back into the kept band.
 ANTIALIAS_FRACTION: float = 2.0 / 3.0
+
+
+def center_pixel(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The pixel of k = 0 (of a detector) or r = 0 (of a probe window): n//2 on every axis,
+    where ``np.fft.fftshift`` puts the zero frequency."""
+    return tuple(n // 2 for n in shape)
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,11 @@ class Probe(StrictModel):
         """Relativistic electron wavelength [Å]."""
         return wavelength_A(self.energy_eV)
 
+    @property
+    def aperture_radius_inv_A(self) -> float:
+        """Radius of the bright-field disk in reciprocal space, α/λ [1/Å]."""
+        return self.semiangle_mrad * 1e-3 / self.wavelength_A
+
     def fourier(self, grid: Grid) -> NDArray[np.complex128]:
         """ψ(k) on ``grid``'s frequencies, FFT order, with Σ|ψ(k)|² = 1."""
         ky, kx = grid.frequencies()

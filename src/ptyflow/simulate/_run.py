@@ -24,7 +24,7 @@ from ptyflow.dataset import (
     create_dataset,
 )
 from ptyflow.errors import DatasetError
-from ptyflow.physics import sigma_rad_per_VA
+from ptyflow.physics import center_pixel, sigma_rad_per_VA
 from ptyflow.provenance import (
     RECORD_NAME,
     ArtifactRef,
@@ -70,7 +70,7 @@ def _metadata(plan: SimulationPlan) -> DatasetMetadata:
             detector=Detector(
                 shape=det.shape,
                 pixel_size_inv_A=det.pixel_size_inv_A,
-                center_px=(det.shape[0] // 2, det.shape[1] // 2),
+                center_px=center_pixel(det.shape),
                 bit_depth=32,
                 name="ptyflow-simulator",
             ),
@@ -137,7 +137,7 @@ def _write_truth_files(plan: SimulationPlan, path: Path, beam_fraction: float) -
             "shape": list(window.grid.shape),
             "units": "complex amplitude, sum |psi|^2 = 1",
             "pixel_size_A": window.pixel_size_A,
-            "center_px": [window.size // 2, window.size // 2],
+            "center_px": list(center_pixel(window.grid.shape)),
             "plane": "entrance surface of the specimen",
         },
         "scan_positions_A.npy": {

@@ -102,7 +102,7 @@ class SimulationWindow:
         """Raise :class:`PhysicsError` if the probe is too large for the window or too small
         for its k sampling."""
         dk = 1.0 / self.grid.extent_A[0]
-        aperture_px = probe.semiangle_mrad * 1e-3 / probe.wavelength_A / dk
+        aperture_px = probe.aperture_radius_inv_A / dk
         if aperture_px < 2.0:
             raise PhysicsError(
                 f"the {probe.semiangle_mrad} mrad aperture spans only {aperture_px:.2f} simulated "
