@@ -14,6 +14,7 @@ from typing import Any
 from ptyflow._files import write_text_atomic
 from ptyflow.errors import DatasetError
 from ptyflow.provenance import (
+    HASH_EXCLUDES,
     MANIFEST_NAME,
     RECORD_NAME,
     ArtifactRef,
@@ -26,7 +27,6 @@ from ptyflow.provenance import (
 )
 
 __all__ = [
-    "SEAL_FILES",
     "manifest_problems",
     "read_json",
     "record_hash_problem",
@@ -34,8 +34,6 @@ __all__ = [
     "stray_partial_files",
     "write_json_atomic",
 ]
-
-SEAL_FILES = frozenset({MANIFEST_NAME, RECORD_NAME})
 
 
 def write_json_atomic(path: Path, obj: Any) -> None:
@@ -62,7 +60,7 @@ def seal_store(store: Path, record: ProvenanceRecord | None) -> str:
 
     Returns the store's content hash (the tree hash of the manifest).
     """
-    manifest = build_manifest(store, exclude=SEAL_FILES)
+    manifest = build_manifest(store, exclude=HASH_EXCLUDES)
     digest = tree_hash(manifest)
     if record is not None:
         output = ArtifactRef(path=str(store.resolve()), content_hash=digest)
@@ -73,7 +71,7 @@ def seal_store(store: Path, record: ProvenanceRecord | None) -> str:
 
 def manifest_problems(store: Path, manifest: dict[str, ManifestEntry]) -> list[str]:
     """Every file changed, missing or extra relative to ``manifest`` (rehashes all files)."""
-    current = build_manifest(store, exclude=SEAL_FILES)
+    current = build_manifest(store, exclude=HASH_EXCLUDES)
     problems = [
         f"{store / rel}: missing (listed in the manifest)" for rel in manifest if rel not in current
     ]

@@ -26,6 +26,7 @@ from ptyflow.provenance._lineage import (
     render_lineage,
 )
 from ptyflow.provenance._record import (
+    HASH_EXCLUDES,
     MANIFEST_NAME,
     RECORD_NAME,
     RECORD_SCHEMA,
@@ -63,6 +64,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "HASH_EXCLUDES",
     "HASH_PREFIX",
     "MANIFEST_NAME",
     "PROCESS_RUN_CRATE",

@@ -22,6 +22,7 @@ from ptyflow.provenance._environment import Environment, capture_environment
 from ptyflow.provenance._hashing import HASH_PREFIX, build_manifest, sha256_file, tree_hash
 
 __all__ = [
+    "HASH_EXCLUDES",
     "MANIFEST_NAME",
     "RECORD_NAME",
     "RECORD_SCHEMA",
@@ -38,6 +39,8 @@ __all__ = [
 
 MANIFEST_NAME = "manifest.json"
 RECORD_NAME = "provenance.json"
+#: Files a directory's content hash leaves out: they describe the content, they are not it.
+HASH_EXCLUDES = frozenset({MANIFEST_NAME, RECORD_NAME})
 RECORD_SCHEMA = "ptyflow.provenance/1"
 
 
@@ -76,7 +79,7 @@ def content_hash(artifact: str | Path) -> str:
     """SHA-256 of a file, or the tree hash of a directory's files (record and manifest excluded)."""
     artifact = Path(artifact)
     if artifact.is_dir():
-        return tree_hash(build_manifest(artifact, exclude={MANIFEST_NAME, RECORD_NAME}))
+        return tree_hash(build_manifest(artifact, exclude=HASH_EXCLUDES))
     if artifact.is_file():
         return HASH_PREFIX + sha256_file(artifact)
     raise ProvenanceError(f"{artifact}: no such file or directory to hash")
