@@ -117,3 +117,25 @@ def test_masks_are_required_exactly_for_virtual_data(tmp_path, make_metadata) ->
             tmp_path / "f.zarr", make_metadata(), dtype=np.uint16, masks=np.ones((2, *DET))
         )
     assert not (tmp_path / "v.zarr").exists() and not (tmp_path / "f.zarr").exists()
+
+
+@pytest.mark.parametrize("bin_factor", [2, 4])
+def test_binned_centre_of_mass_matches_the_raw_frames(
+    tmp_path, make_metadata, write_store, bin_factor
+) -> None:
+    # Frames that are uniform inside every b×b bin lose nothing to binning, so the centre of
+    # mass of the binned store must equal that of the raw store exactly: this pins the
+    # binned frame grid (its pixel size and its centre (c + 0.5)/b − 0.5) independently.
+    b = bin_factor
+    binned = _disk_frames()[:, ::b, ::b]
+    raw_frames = np.kron(binned, np.ones((1, b, b), dtype=np.uint16))
+    raw = open_dataset(
+        write_store(tmp_path / "raw.zarr", make_metadata(SCAN, DET), raw_frames)
+    ).virtual_images
+    md = make_metadata(SCAN, DET, compression=Compression(kind="bin", bin_factor=b))
+    binned_images = open_dataset(
+        write_store(tmp_path / "bin.zarr", md, binned * np.uint16(b * b))
+    ).virtual_images
+    for name in ("com_y", "com_x"):
+        assert np.abs(raw[name]).max() > 0.01, name  # the test needs a real deflection
+        np.testing.assert_allclose(binned_images[name], raw[name], rtol=1e-5, err_msg=name)
