@@ -229,3 +229,34 @@ def test_crash_while_writing_truth_leaves_nothing_half_written(
     with pytest.raises(OSError, match="disk full"):
         run_simulation(make_config(scan={"shape": [2, 2]}), tmp_path / "s.zarr", progress=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.zarr"]
+
+
+def test_position_errors_move_the_probe_not_the_metadata(
+    make_config: MakeConfig, tmp_path: Path
+) -> None:
+    exact = make_config(dose={"poisson_noise": False})
+    jittered = make_config(
+        dose={"poisson_noise": False}, scan={"shape": [4, 4], "jitter_A": 0.3, "jitter_seed": 7}
+    )
+    a = run_simulation(exact, tmp_path / "exact.zarr", progress=False)
+    b = run_simulation(jittered, tmp_path / "jitter.zarr", progress=False)
+    # The store describes the same nominal raster either way.
+    assert (
+        open_dataset(b.store).metadata.acquisition.scan
+        == open_dataset(a.store).metadata.acquisition.scan
+    )
+    plan = plan_simulation(jittered)
+    np.testing.assert_allclose(plan.nominal_positions_A, plan_simulation(exact).positions_A)
+    errors = plan.positions_A - plan.nominal_positions_A
+    assert 0.15 < errors.std() < 0.45 and abs(errors.mean()) < 0.15  # σ = 0.3 Å, 32 draws
+    # The truth keeps both, in the object array's frame.
+    saved = np.load(b.truth / "scan_positions_A.npy") - np.load(
+        b.truth / "scan_positions_nominal_A.npy"
+    )
+    np.testing.assert_allclose(saved, errors, atol=1e-12)
+    # The frames are those of the true positions: a probe sees the specimen where it is.
+    expected = plan.simulator.intensities(plan.positions_A) * plan.electrons_per_position
+    np.testing.assert_allclose(
+        read_all(b.store).reshape(expected.shape), expected, rtol=1e-5, atol=1e-3
+    )
+    assert not np.allclose(read_all(b.store), read_all(a.store), rtol=1e-3)

@@ -113,6 +113,14 @@ class ScanConfig(StrictModel):
     center_A: tuple[float, float] | None = Field(
         None, description="(y, x) of the scan centre in the specimen [Å]; default: its centre"
     )
+    jitter_A: float = Field(
+        0.0,
+        ge=0.0,
+        allow_inf_nan=False,
+        description="std of random probe-position errors per axis [Å]; the store records the "
+        "nominal raster, the ground truth where the probe really was",
+    )
+    jitter_seed: int = Field(0, description="seed of the position errors")
 
 
 class DetectorConfig(StrictModel):

@@ -20,13 +20,16 @@ __all__ = ["SimulationPlan", "plan_simulation"]
 class SimulationPlan:
     """The resolved simulation: window, specimen, probe positions and the frame generator.
 
-    ``positions_A`` (N, 2) are (y, x) [Å] in the specimen frame, raster order.
+    ``positions_A`` (N, 2) are where the probe really is, (y, x) [Å] in the specimen frame,
+    raster order; ``nominal_positions_A`` the raster the store's metadata describes. They
+    differ by the scan's position errors (``scan.jitter_A``).
     """
 
     config: SimulateConfig
     window: SimulationWindow
     specimen: Specimen
     positions_A: NDArray[np.float64]
+    nominal_positions_A: NDArray[np.float64]
     obj: SampledObject
     simulator: FrameSimulator
 
@@ -54,7 +57,8 @@ class SimulationPlan:
                 "scan",
                 f"{cfg.scan.shape[0]}×{cfg.scan.shape[1]} = {n_pos} positions, step "
                 f"{cfg.scan.step_A[0]:g}×{cfg.scan.step_A[1]:g} Å, "
-                f"rotation {cfg.scan.rotation_deg:g}°",
+                f"rotation {cfg.scan.rotation_deg:g}°"
+                + (f", position errors σ = {cfg.scan.jitter_A:g} Å" if cfg.scan.jitter_A else ""),
             ),
             (
                 "window",
@@ -92,13 +96,15 @@ def plan_simulation(config: SimulateConfig) -> SimulationPlan:
     specimen = build_specimen(config.specimen, config.beam.energy_eV, cutoff)
     cell = specimen.phase.cell_A
     centre = config.scan.center_A or (cell[0] / 2, cell[1] / 2)
-    positions = scan_positions_A(
+    nominal = scan_positions_A(
         config.scan.shape, config.scan.step_A, config.scan.rotation_deg, centre
     )
+    errors = np.random.default_rng(config.scan.jitter_seed).normal(size=nominal.shape)
+    positions = nominal + config.scan.jitter_A * errors
     # The object grid: the specimen's own grid i·dx, covering every window with a pixel to spare.
     dx, n = window.pixel_size_A, window.size
     first = (np.floor(positions.min(axis=0) / dx) - (n // 2 + 1)) * dx
     ny, nx = np.ceil((positions.max(axis=0) - positions.min(axis=0)) / dx).astype(int) + n + 3
     obj = sample_object(specimen, (first[0], first[1]), (int(ny), int(nx)), dx, cutoff)
     simulator = FrameSimulator(config.beam, window, obj, specimen.slice_thicknesses_A)
-    return SimulationPlan(config, window, specimen, positions, obj, simulator)
+    return SimulationPlan(config, window, specimen, positions, nominal, obj, simulator)

@@ -119,6 +119,9 @@ def _write_truth_files(plan: SimulationPlan, path: Path, beam_fraction: float) -
     np.save(path / "probe.npy", cfg.beam.real_space(window.grid).astype(np.complex64))
     positions = plan.positions_A - np.asarray(obj.origin_A)
     np.save(path / "scan_positions_A.npy", positions)
+    np.save(
+        path / "scan_positions_nominal_A.npy", plan.nominal_positions_A - np.asarray(obj.origin_A)
+    )
     truth = {
         "object_phase.npy": {
             "shape": list(obj.phase.shape),
@@ -145,6 +148,11 @@ def _write_truth_files(plan: SimulationPlan, path: Path, beam_fraction: float) -
             "columns": ["y", "x"],
             "units": "A",
             "order": "raster: index = iy * nx + ix",
+            "meaning": "where the probe really was (nominal raster + scan.jitter_A errors)",
+        },
+        "scan_positions_nominal_A.npy": {
+            "meaning": "the raster the store's metadata describes (same shape, axes, origin)",
+            "position_error_std_A": cfg.scan.jitter_A,
         },
         "specimen": plan.specimen.description,
         "energy_eV": cfg.beam.energy_eV,
