@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ptyflow.config import load_toml
+from ptyflow.config import load_toml, validate_config
 from ptyflow.config.simulate import SimulateConfig
 from ptyflow.dataset import DatasetState, open_dataset, validate_dataset
 from ptyflow.errors import ConfigError, DatasetError, PhysicsError
@@ -260,3 +260,16 @@ def test_position_errors_move_the_probe_not_the_metadata(
         read_all(b.store).reshape(expected.shape), expected, rtol=1e-5, atol=1e-3
     )
     assert not np.allclose(read_all(b.store), read_all(a.store), rtol=1e-3)
+
+
+def test_partial_beam_section_keeps_the_other_defaults() -> None:
+    default = SimulateConfig().beam
+    only_angle = validate_config({"beam": {"semiangle_mrad": 25.0}}, SimulateConfig).beam
+    assert only_angle.semiangle_mrad == 25.0
+    assert (only_angle.energy_eV, only_angle.aberrations) == (
+        default.energy_eV,
+        default.aberrations,
+    )
+    # A given [beam.aberrations] is the whole set: unlisted coefficients are zero.
+    cs_only = validate_config({"beam": {"aberrations": {"C30_A": 1e4}}}, SimulateConfig).beam
+    assert cs_only.aberrations.C30_A == 1e4 and cs_only.aberrations.C10_A == 0.0

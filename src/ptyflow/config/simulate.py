@@ -6,12 +6,12 @@ Every option is shown and explained in ``configs/simulate.toml``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, NonNegativeInt, PositiveInt, field_validator, model_validator
 
 from ptyflow.config._base import PositiveFloat, StrictModel
-from ptyflow.physics import CRYSTALS, Aberrations, Probe, known_elements
+from ptyflow.physics import CRYSTALS, Probe, known_elements
 
 __all__ = [
     "CrystalSpecimen",
@@ -160,14 +160,14 @@ class DoseConfig(StrictModel):
     seed: NonNegativeInt = Field(0, description="seed of the Poisson noise")
 
 
+#: The beam when a config leaves it out: the shared SrTiO3 reference's 300 kV probe.
+_DEFAULT_BEAM = {"energy_eV": 300e3, "semiangle_mrad": 21.4, "aberrations": {"C10_A": -100.0}}
+
+
 class SimulateConfig(StrictModel):
     """Everything ``ptyflow simulate`` needs; every quantity carries its unit in its name."""
 
-    beam: Probe = Field(
-        default_factory=lambda: Probe(
-            energy_eV=300e3, semiangle_mrad=21.4, aberrations=Aberrations(C10_A=-100.0)
-        )
-    )
+    beam: Probe = Field(default_factory=lambda: Probe.model_validate(_DEFAULT_BEAM))
     specimen: Annotated[CrystalSpecimen | PhaseImageSpecimen, Field(discriminator="kind")] = Field(
         default_factory=CrystalSpecimen
     )
@@ -175,3 +175,13 @@ class SimulateConfig(StrictModel):
     detector: DetectorConfig = Field(default_factory=DetectorConfig)
     dose: DoseConfig = Field(default_factory=DoseConfig)
     numerics: NumericsConfig = Field(default_factory=NumericsConfig)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _partial_beam_keeps_defaults(cls, data: Any) -> Any:
+        # Like every other section, a [beam] that sets some keys keeps the defaults of the
+        # rest (Probe itself has none: a store's metadata must state its beam). A given
+        # [beam.aberrations] replaces the default one whole: unlisted coefficients are zero.
+        if isinstance(data, dict) and isinstance(data.get("beam"), dict):
+            data = {**data, "beam": {**_DEFAULT_BEAM, **data["beam"]}}
+        return data
