@@ -6,15 +6,22 @@ import os
 import uuid
 from pathlib import Path
 
-__all__ = ["write_text_atomic"]
+__all__ = ["partial_path", "write_text_atomic"]
+
+
+def partial_path(path: Path) -> Path:
+    """A fresh temp name beside ``path`` for writing it before a rename into place.
+
+    The name ends in ``.partial`` so validators can spot what an interrupted write left.
+    """
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex}.partial")
 
 
 def write_text_atomic(path: Path, text: str) -> None:
     """Write ``text`` to a temp file beside ``path``, then rename it over ``path``.
 
-    A crash leaves the old file or the new one, never half of either; the temp name ends in
-    ``.partial`` so validators can spot what an interrupted write left behind.
+    A crash leaves the old file or the new one, never half of either.
     """
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.partial")
+    tmp = partial_path(path)
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)

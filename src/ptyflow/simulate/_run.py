@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from ptyflow._files import partial_path
 from ptyflow.config.simulate import SimulateConfig
 from ptyflow.dataset import (
     Acquisition,
@@ -101,7 +101,7 @@ def _write_truth(
 ) -> None:
     """Write the ground truth and its record into a temp directory, then rename it into
     place: a crash leaves no half-written truth that would block the next run."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.partial")
+    tmp = partial_path(path)
     tmp.mkdir(parents=True)
     try:
         _write_truth_files(plan, tmp, beam_fraction)
