@@ -7,7 +7,8 @@ Hierarchy::
     ├── DatasetError          a dataset store is missing, corrupt or violates the contract
     │   └── SchemaVersionError   the store was written under another schema version
     ├── PhysicsError          physically meaningless parameters (negative dose, ...)
-    └── ProvenanceError       a provenance record is missing, corrupt or does not verify
+    ├── ProvenanceError       a provenance record is missing, corrupt or does not verify
+    └── ResultError           a result store is missing, corrupt or not a ptyflow result
 
 Each message names the thing at fault (file, key, field, frame) and what was expected.
 """
@@ -20,6 +21,7 @@ __all__ = [
     "PhysicsError",
     "ProvenanceError",
     "PtyflowError",
+    "ResultError",
     "SchemaVersionError",
 ]
 
@@ -46,3 +48,7 @@ class PhysicsError(PtyflowError, ValueError):
 
 class ProvenanceError(PtyflowError):
     """A provenance record is missing, corrupt, or does not match its artifact."""
+
+
+class ResultError(PtyflowError):
+    """A reconstruction result store is missing, corrupt, or not a ptyflow result."""
