@@ -1,0 +1,5 @@
+"""Builders for tests and benchmarks: small stores from reference data with known truth."""
+
+from ptyflow.testing._reference import REFERENCE_VARIANTS, reference_store
+
+__all__ = ["REFERENCE_VARIANTS", "reference_store"]
