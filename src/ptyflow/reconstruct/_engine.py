@@ -199,8 +199,8 @@ def run_reconstruction(
         config.loss.kind, source.signal_counts, config.loss.auto_poisson_below_counts
     )
     log.info(
-        "%s: %d frames (%s), mean %.3g counts per value → %s loss; object %s px of %.4f Å; "
-        "rotation %.2f°",
+        "%s: %d frames (%s), %.3g counts per value where the signal is → %s loss; object %s px "
+        "of %.4f Å; rotation %.2f°",
         store,
         len(source.indices),
         "cached" if source.cached else "streamed",
