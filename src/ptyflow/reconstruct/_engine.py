@@ -178,7 +178,7 @@ def run_reconstruction(
     )
     device = _setup_torch(config)
     measurement = Measurement(ds, device)
-    source = FrameSource(ds, device, config.engine.cache_limit_bytes)
+    source = FrameSource(ds, device, config.engine.cache_limit_bytes, measurement.prepare)
     rotation = resolve_rotation_deg(ds, config.scan_rotation)
     nominal = nominal_positions_A(ds, rotation)
     margin = config.positions.max_shift_A if config.positions.refine else 0.0
