@@ -103,11 +103,9 @@ def choose_loss(kind: str, signal_counts: float, threshold: float) -> str:
     return "poisson" if math.isfinite(signal_counts) and signal_counts < threshold else "amplitude"
 
 
-def data_error(model: torch.Tensor, data: torch.Tensor) -> tuple[float, float]:
-    """Σ|√model − √data| and Σ√data of a batch, for the R-factor R = the first over the second:
-    a data error independent of the loss being minimised."""
+def data_error(model: torch.Tensor, data: torch.Tensor) -> torch.Tensor:
+    """(Σ|√model − √data|, Σ√data) of a batch: the R-factor is the first over the second, a
+    data error independent of the loss being minimised. Left on the device."""
     root = torch.sqrt(data.clamp(min=0))
-    return (
-        float((torch.sqrt(model.clamp(min=0)) - root).abs().sum()),
-        float(root.sum()),
-    )
+    error = (torch.sqrt(model.clamp(min=0)) - root).abs().sum(dtype=torch.float64)
+    return torch.stack([error, root.sum(dtype=torch.float64)])
