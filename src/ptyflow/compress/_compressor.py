@@ -96,6 +96,7 @@ class Compressor:
         self.path: str | None = None  # "label" or "dense" for virtual data
         self._n_live = 0  # include_live: the live maps are the last masks
         self._scratch = threading.local()
+        self._zero = k.accumulator_zero(self.in_dtype)
         compression = self._plan(config, metadata.model_copy(update={"acquisition": acq}))
         self.metadata = metadata.model_copy(update={"acquisition": acq, "compression": compression})
         if config.kind == "none":
@@ -156,14 +157,16 @@ class Compressor:
             )
         kind = self.config.kind
         if kind == "bin":
-            k.bin_live(frames, self.config.bin.factor, out, *self._runs.args(), live_out)
+            k.bin_live(
+                frames, self.config.bin.factor, out, *self._runs.args(), self._zero, live_out
+            )
         elif kind == "none":
-            k.label_live(frames, *self._runs.args(), _NO_SIGNALS, live_out)
+            k.label_live(frames, *self._runs.args(), self._zero, _NO_SIGNALS, live_out)
             if out is not frames:
                 np.copyto(out, frames)
         elif self.path == "label":
             n_designed = len(self.mask_names) - self._n_live
-            k.label_live(frames, *self._runs.args(), out[:, :n_designed], live_out)
+            k.label_live(frames, *self._runs.args(), self._zero, out[:, :n_designed], live_out)
             if self._n_live:
                 out[:, n_designed:] = live_out
         else:

@@ -9,10 +9,9 @@ The live images (``docs/dataset-store.md`` §5) ride along: ``live_out[i]`` rece
 weight sums ``(bf, adf, sum, Σ k_y I, Σ k_x I)`` of frame ``i`` in the same sweep.
 
 Label masks are given as *runs*: each frame row is cut into runs of pixels that share one
-mask label and one live label (``_runs.py``), so a segment's sum is a contiguous, SIMD-friendly
-sum instead of a scatter with one random write per pixel. Sums are accumulated in float64:
-exact for integer counts (every partial sum of a frame stays below 2**53), and the only
-reordering ``reassoc`` allows cannot change an exact sum.
+mask label and one live label (``_runs.py``); a run's sum is a difference of the row's prefix
+sums, so a frame costs two sweeps and one add per run instead of a scatter per pixel.
+Integer frames are summed in int64 (exact), float frames in float64.
 """
 
 from __future__ import annotations
@@ -24,13 +23,16 @@ import numpy as np
 
 __all__ = [
     "KERNELS",
+    "accumulator_zero",
     "bin_live",
     "label_live",
     "moments",
     "to_float32",
 ]
 
-_jit = numba.njit(nogil=True, cache=True, fastmath={"reassoc", "contract", "nsz"})
+# fastmath lets LLVM vectorise float reductions (integer ones vectorise anyway); frames are
+# finite counts, so its no-NaN/no-inf assumptions hold.
+_jit = numba.njit(nogil=True, cache=True, fastmath=True)
 LIVE_BF, LIVE_ADF = 1, 2  # run_live codes; 0: neither
 
 
@@ -38,34 +40,39 @@ LIVE_BF, LIVE_ADF = 1, 2  # run_live codes; 0: neither
 def _live_frame(
     frame: Any,
     row_ptr: Any,
+    run_start: Any,
     run_stop: Any,
     run_label: Any,
     run_live: Any,
     k_y: Any,
     k_x: Any,
+    zero: Any,
     acc: Any,
     colsum: Any,
+    prefix: Any,
     live_row: Any,
 ) -> None:
-    """One frame: per-label sums into ``acc`` (float64) and the five live sums into
-    ``live_row``. ``colsum`` is scratch of the frame width."""
+    """One frame: per-label sums into ``acc`` and the five live sums into ``live_row``.
+    ``colsum`` (frame width) and ``prefix`` (width + 1, ``prefix[0] == 0``) are scratch;
+    ``acc``, ``colsum`` and ``prefix`` have ``zero``'s type."""
     ny, nx = frame.shape
-    acc[:] = 0.0
-    colsum[:] = 0.0
-    bf = 0.0
-    adf = 0.0
+    acc[:] = 0
+    colsum[:] = 0
+    bf = zero
+    adf = zero
     sy = 0.0
     for y in range(ny):
         row = frame[y]
-        for x in range(nx):
+        for x in range(nx):  # vectorises
             colsum[x] += row[x]
-        rowsum = 0.0
-        start = 0
+        # A run's sum is a difference of prefix sums: runs are short (a few pixels), and a
+        # loop per run costs more than one sequential pass.
+        c = zero
+        for x in range(nx):
+            c += row[x]
+            prefix[x + 1] = c
         for r in range(row_ptr[y], row_ptr[y + 1]):
-            stop = run_stop[r]
-            s = 0.0
-            for x in range(start, stop):
-                s += row[x]
+            s = prefix[run_stop[r]] - prefix[run_start[r]]
             label = run_label[r]
             if label >= 0:
                 acc[label] += s
@@ -74,10 +81,9 @@ def _live_frame(
                 bf += s
             elif live == LIVE_ADF:
                 adf += s
-            rowsum += s
-            start = stop
+        rowsum = c
         sy += rowsum * k_y[y]
-    total = 0.0
+    total = zero
     sx = 0.0
     for x in range(nx):
         total += colsum[x]
@@ -93,25 +99,34 @@ def _live_frame(
 def label_live(
     frames: Any,
     row_ptr: Any,
+    run_start: Any,
     run_stop: Any,
     run_label: Any,
     run_live: Any,
     k_y: Any,
     k_x: Any,
+    zero: Any,
     out: Any,
     live_out: Any,
 ) -> None:
     """``out[i, m] = Σ frame_i`` over the pixels of label ``m``; ``live_out[i]`` the live sums.
 
-    ``out`` may have zero columns (live images alone); labels ≥ ``out.shape[1]`` never occur.
+    ``zero`` is the accumulator's zero (:func:`accumulator_zero`). ``out`` may have zero
+    columns (live images alone); labels ≥ ``out.shape[1]`` never occur.
     """
     n, _, nx = frames.shape
     n_labels = out.shape[1]
-    acc = np.empty(max(n_labels, 1), np.float64)
-    colsum = np.empty(nx, np.float64)
+    acc = np.full(max(n_labels, 1), zero)
+    colsum = np.full(nx, zero)
+    prefix = np.full(nx + 1, zero)
     for i in range(n):
         _live_frame(
-            frames[i], row_ptr, run_stop, run_label, run_live, k_y, k_x, acc, colsum, live_out[i]
+            frames[i],
+            *(row_ptr, run_start, run_stop, run_label, run_live, k_y, k_x, zero),
+            acc,
+            colsum,
+            prefix,
+            live_out[i],
         )
         for m in range(n_labels):
             out[i, m] = acc[m]
@@ -123,55 +138,66 @@ def bin_live(
     factor: int,
     out: Any,
     row_ptr: Any,
+    run_start: Any,
     run_stop: Any,
     run_label: Any,
     run_live: Any,
     k_y: Any,
     k_x: Any,
+    zero: Any,
     live_out: Any,
 ) -> None:
     """``out[i]`` = frame ``i`` summed over ``factor`` × ``factor`` blocks (exact in ``out``'s
     dtype, which the caller chose wide enough); ``live_out[i]`` the live sums of the binned
     frame, with runs and ``k_y``/``k_x`` on the binned grid."""
-    n = frames.shape[0]
+    n, _, nx = frames.shape
     oy, ox = out.shape[1], out.shape[2]
-    acc = np.empty(1, np.float64)
-    colsum = np.empty(ox, np.float64)
+    acc = np.full(1, zero)
+    colsum = np.full(ox, zero)
+    prefix = np.full(ox + 1, zero)
+    rows = np.empty(nx, out.dtype)  # the factor rows of one output row, summed
     for i in range(n):
         frame = frames[i]
         binned = out[i]
         for by in range(oy):
-            orow = binned[by]
-            orow[:] = 0
-            for j in range(factor):
+            rows[:] = 0
+            for j in range(factor):  # contiguous: vectorises
                 row = frame[by * factor + j]
+                for x in range(nx):
+                    rows[x] += row[x]
+            orow = binned[by]
+            for bx in range(ox):
+                orow[bx] = rows[bx * factor]
+            for m in range(1, factor):
                 for bx in range(ox):
-                    s = orow[bx]
-                    for m in range(factor):
-                        s += row[bx * factor + m]
-                    orow[bx] = s
+                    orow[bx] += rows[bx * factor + m]
         _live_frame(
-            binned, row_ptr, run_stop, run_label, run_live, k_y, k_x, acc, colsum, live_out[i]
+            binned,
+            *(row_ptr, run_start, run_stop, run_label, run_live, k_y, k_x, zero),
+            acc,
+            colsum,
+            prefix,
+            live_out[i],
         )
 
 
 @_jit
-def moments(frames: Any, k_y: Any, k_x: Any, out: Any) -> None:
+def moments(frames: Any, k_y: Any, k_x: Any, zero: Any, out: Any) -> None:
     """``out[i] = (Σ I, Σ k_y I, Σ k_x I)`` of frame ``i``; the centre of mass is
-    ``out[i, 1:] / out[i, 0]``."""
+    ``out[i, 1:] / out[i, 0]``. ``zero``: the accumulator's zero (:func:`accumulator_zero`)."""
     n, ny, nx = frames.shape
-    colsum = np.empty(nx, np.float64)
+    colsum = np.full(nx, zero)
     for i in range(n):
-        colsum[:] = 0.0
+        colsum[:] = 0
         sy = 0.0
         for y in range(ny):
             row = frames[i, y]
-            rowsum = 0.0
+            rowsum = zero
             for x in range(nx):
                 colsum[x] += row[x]
                 rowsum += row[x]
             sy += rowsum * k_y[y]
-        total = 0.0
+        total = zero
         sx = 0.0
         for x in range(nx):
             total += colsum[x]
@@ -192,6 +218,12 @@ def to_float32(frames: Any, out: Any) -> None:
             base = y * nx
             for x in range(nx):
                 out[i, base + x] = row[x]
+
+
+def accumulator_zero(dtype: np.dtype[Any]) -> np.int64 | np.float64:
+    """The zero the kernels accumulate from: int64 for integer frames (exact, and integer
+    sums vectorise best), float64 for float frames."""
+    return np.float64(0.0) if dtype.kind == "f" else np.int64(0)
 
 
 #: The public kernels by name (for warm-up and ``ptyflow info --kernels``).

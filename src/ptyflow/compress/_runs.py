@@ -12,28 +12,37 @@ from ptyflow.compress._kernels import LIVE_ADF, LIVE_BF
 
 __all__ = ["Runs", "build_runs", "live_codes"]
 
+_A = NDArray[Any]
+
 
 @dataclass(frozen=True)
 class Runs:
     """Each frame row cut into runs of pixels sharing one mask label and one live code.
 
-    Row ``y``'s runs are ``row_ptr[y] … row_ptr[y+1]``; a run ends (exclusive) at
-    ``run_stop`` and starts where the previous run of its row ended (or at 0).
+    Row ``y``'s runs are ``row_ptr[y] … row_ptr[y+1]``; run ``r`` covers the pixels
+    ``run_start[r] … run_stop[r] - 1`` of its row.
     ``k_y``/``k_x`` [1/Å] are the frequencies of the rows and columns.
     """
 
     row_ptr: NDArray[np.int64]
+    run_start: NDArray[np.int64]
     run_stop: NDArray[np.int64]
     run_label: NDArray[np.int32]  # -1: in no mask
     run_live: NDArray[np.int8]  # 0, LIVE_BF or LIVE_ADF
     k_y: NDArray[np.float64]
     k_x: NDArray[np.float64]
 
-    def args(
-        self,
-    ) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any], NDArray[Any], NDArray[Any], NDArray[Any]]:
+    def args(self) -> tuple[_A, _A, _A, _A, _A, _A, _A]:
         """The kernel arguments, in the kernels' order."""
-        return (self.row_ptr, self.run_stop, self.run_label, self.run_live, self.k_y, self.k_x)
+        return (
+            self.row_ptr,
+            self.run_start,
+            self.run_stop,
+            self.run_label,
+            self.run_live,
+            self.k_y,
+            self.k_x,
+        )
 
 
 def live_codes(maps: dict[str, NDArray[np.float32]]) -> NDArray[np.int8]:
@@ -60,6 +69,7 @@ def build_runs(
     rows = np.repeat(np.arange(ny), [len(s) for s in stops])
     return Runs(
         row_ptr=np.asarray(row_ptr, dtype=np.int64),
+        run_start=starts.astype(np.int64),
         run_stop=run_stop,
         run_label=labels[rows, starts].astype(np.int32),
         run_live=live[rows, starts].astype(np.int8),
