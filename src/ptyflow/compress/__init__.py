@@ -21,8 +21,9 @@ The API the acquisition daemon and ``ptyflow compress`` share::
 - ``live`` ``(n, 5)`` float64 holds the live-image weight sums :data:`LIVE_SUMS`
   (``bf, adf, sum, Σ k_y I, Σ k_x I``) of each frame, on the stored frame grid.
 - :func:`measure_center` finds k = 0 from the bright-field disk (``center = "measure"``).
-- :func:`compress_store` is ``ptyflow compress``; :func:`kernel_status` reports whether
-  the kernels are compiled and cached (``ptyflow info --kernels``).
+- :func:`compress_store` is ``ptyflow compress``; :func:`warm_up_all` and
+  :func:`kernel_status` report whether the kernels are compiled and cached
+  (``ptyflow info --kernels``).
 - The raw kernels (``bin_live``, ``label_live``, ``moments``, ``to_float32``) are in
   :data:`KERNELS`.
 """
@@ -31,13 +32,20 @@ from ptyflow.compress._center import measure_center
 from ptyflow.compress._compressor import LIVE_SUMS, Compressor, bin_dtype
 from ptyflow.compress._kernels import KERNELS
 from ptyflow.compress._masks import MaskSet, build_masks
+from ptyflow.compress._status import KernelStatus, kernel_status, warm_up_all
+from ptyflow.compress._store import CompressResult, compress_store
 
 __all__ = [
     "KERNELS",
     "LIVE_SUMS",
+    "CompressResult",
     "Compressor",
+    "KernelStatus",
     "MaskSet",
     "bin_dtype",
     "build_masks",
+    "compress_store",
+    "kernel_status",
     "measure_center",
+    "warm_up_all",
 ]
