@@ -167,3 +167,11 @@ def test_wrong_buffers_are_refused() -> None:
         comp.compress(frames, out, live[:2])
     with pytest.raises(ValueError, match="frames"):
         comp.compress(frames.astype(np.uint8), out[:2], live[:2])
+
+
+def test_public_surface_is_exactly_all() -> None:
+    import ptyflow.compress as module
+
+    public = {a for a in vars(module) if not a.startswith("_")}
+    submodules = {a for a in public if type(getattr(module, a)).__name__ == "module"}
+    assert public - submodules == set(module.__all__)
