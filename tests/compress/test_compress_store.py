@@ -145,7 +145,7 @@ def test_cli_reports_kernel_cache_status(tmp_path: Path) -> None:
     done = run_cli("info", "--kernels", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     text = " ".join(done.stdout.split())
-    for kernel in ("bin_live", "label_live", "moments", "to_float32"):
+    for kernel in ("bin_live", "dense_live", "label_live", "moments"):
         assert kernel in text
     assert "from disk cache" in text and "Numba cache:" in text
 
