@@ -153,7 +153,10 @@ def main() -> None:
         outs = [np.empty((BATCH, 5)) for _ in range(t)]
         runs = none._runs.args()
         no_signals = np.empty((0, 0), np.float32)
-        return timed(lambda w, b: KERNELS["label_live"](data[b], *runs, np.int64(0), no_signals, outs[w]), t)
+        zero = np.int64(0)
+        return timed(
+            lambda w, b: KERNELS["label_live"](data[b], *runs, zero, no_signals, outs[w]), t
+        )
 
     rows: list[tuple[str, Callable[[int], float], int]] = [
         *(

@@ -119,7 +119,9 @@ def test_cli_compress_and_info(raw_store: tuple[Path, np.ndarray], tmp_path: Pat
     assert done.returncode == 0, done.stderr
     info = run_cli("info", out, cwd=tmp_path)
     assert info.returncode == 0, info.stderr
-    assert "virtual (32 masks: seg_r0_s0" in " ".join(info.stdout.split())
+    assert "virtual (32 masks on the raw detector, in masks/: seg_r0_s0" in " ".join(
+        info.stdout.split()
+    )
     bad = run_cli(
         "compress",
         src,
