@@ -26,7 +26,7 @@ what arrived is what was written.
   status         show the queue: pending, in flight, verified, failed (with the reason),
                  sizes and rates
   verify         check stores already verified again on the server and repair them from
-                 the local copy (all of them, or the STORE names given)
+                 the local copy (all of them, or those named with --store)
 """
 
 
@@ -38,14 +38,21 @@ def add_transfer_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]
         epilog="examples:\n"
         "  ptyflow transfer --config configs/transfer.toml\n"
         "  ptyflow transfer status --config configs/transfer.toml\n"
-        "  ptyflow transfer verify --config configs/transfer.toml scan_0042.zarr\n"
+        "  ptyflow transfer verify --config configs/transfer.toml --store scan_0042.zarr\n"
         "docs: docs/transfer.md",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
         "action", nargs="?", choices=["run", "status", "verify"], default="run", help="default: run"
     )
-    p.add_argument("stores", nargs="*", metavar="STORE", help="store names (verify only)")
+    p.add_argument(
+        "--store",
+        dest="stores",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="verify: only this store (repeatable; default: every verified store)",
+    )
     p.add_argument(
         "--config", "-c", type=Path, required=True, help="transfer config (configs/transfer.toml)"
     )
@@ -78,7 +85,7 @@ def _transfer(args: argparse.Namespace) -> int:
     from ptyflow.errors import ConfigError
 
     if args.stores and args.action != "verify":
-        raise ConfigError(f"store names are only taken by 'verify', not by {args.action!r}")
+        raise ConfigError(f"--store is only taken by 'verify', not by {args.action!r}")
     config = _load(args)
     if args.action == "status":
         return _status(config)

@@ -17,7 +17,7 @@ import subprocess
 import time
 from pathlib import Path
 
-__all__ = ["PrivateSshd", "missing_services"]
+__all__ = ["PrivateSshd", "descendants", "missing_services"]
 
 _SSHD = "/usr/sbin/sshd"
 
@@ -35,7 +35,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _descendants(pid: int) -> list[int]:
+def descendants(pid: int) -> list[int]:
     """Every process below ``pid`` (read from /proc)."""
     children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -134,7 +134,7 @@ class PrivateSshd:
             return
         # Each connection's sshd calls setsid(), so the process group is not enough: kill
         # the whole tree of processes below the listener, by pid.
-        for pid in [self._process.pid, *_descendants(self._process.pid)]:
+        for pid in [self._process.pid, *descendants(self._process.pid)]:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         self._process.wait()
