@@ -19,7 +19,7 @@ from ptyflow.cli import main
 from ptyflow.testing.sshd import PrivateSshd, descendants
 from ptyflow.transfer import State, Transfer
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(90)]
 
 #: ~2 s for the ~1.2 MB test store: long enough to interrupt, short enough for the suite.
 _BWLIMIT = {"bandwidth_limit_KiB_per_s": 600}

@@ -15,6 +15,9 @@ from ptyflow.provenance import lineage, read_record
 from ptyflow.testing.sshd import PrivateSshd
 from ptyflow.transfer import RECORD_SUFFIX, State, Transfer
 
+#: A hang guard: a transfer that never ends fails here instead of stalling the suite.
+pytestmark = pytest.mark.timeout(60)
+
 
 def test_store_with_awkward_name_arrives_verified_with_record_that_walks_back(
     tmp_path: Path,

@@ -59,7 +59,8 @@ def add_transfer_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     p.add_argument(
         "--exit-when-idle",
         action="store_true",
-        help="run: stop once every store found is verified or failed (instead of watching on)",
+        help="run: stop once every sealed store found is verified or failed (instead of "
+        "watching on); stores still being acquired are left for the next run",
     )
     p.add_argument(
         "--set",

@@ -81,7 +81,7 @@ class Transfer:
             self.queue.add(store.name, store, sealed=is_sealed(store))
 
     def run(self, *, exit_when_idle: bool = False, stop: threading.Event | None = None) -> None:
-        """Work until ``stop`` is set, or (``exit_when_idle``) nothing is left to send."""
+        """Work until ``stop`` is set, or (``exit_when_idle``) no sealed store is left to send."""
         stop = stop or threading.Event()
         if n := self.queue.recover():
             log.info("%d interrupted or failed store(s) queued again", n)
@@ -92,8 +92,9 @@ class Transfer:
                 continue
             if self.config.source.early_send:
                 self.send_early()
-            waiting = self.queue.items(State.PENDING, State.ACQUIRING, State.IN_FLIGHT)
-            if exit_when_idle and not waiting:
+            if exit_when_idle and not self.queue.items(State.PENDING, State.IN_FLIGHT):
+                for item in self.queue.items(State.ACQUIRING):
+                    log.info("%s: not sealed yet; left for the next run", item.name)
                 return
             stop.wait(self.config.source.poll_interval_s)
 
@@ -102,7 +103,9 @@ class Transfer:
         self.queue.start(item.name)
         attempts = item.attempts + 1
         try:
-            result = self.send_and_verify(item.source)
+            # A store verified before is only checked and repaired file by file: a local
+            # copy damaged since must never overwrite the good copy on the server.
+            result = self.send_and_verify(item.source, send_all=item.tree_hash is None)
         except _GiveUpError as err:
             log.error("%s: failed: %s", item.name, err)
             self.queue.fail(item.name, str(err), attempts=attempts)
@@ -140,8 +143,12 @@ class Transfer:
             log.info("%s: local copy deleted (verified on %s)", deleted, self.dest.label)
         return result
 
-    def send_and_verify(self, store_path: Path) -> TransferResult:
-        """Send a sealed store, check it on the destination, repair it, record the transfer."""
+    def send_and_verify(self, store_path: Path, *, send_all: bool = True) -> TransferResult:
+        """Send a sealed store, check it on the destination, repair it, record the transfer.
+
+        ``send_all=False`` skips the first send: check, and re-send only files that differ
+        on the destination and still match the manifest here.
+        """
         t0 = time.perf_counter()
         try:
             store = read_sealed(store_path)
@@ -165,7 +172,8 @@ class Transfer:
                 )
             ],
         )
-        self._send(store_path, sorted(store.expected()), name)
+        if send_all:
+            self._send(store_path, sorted(store.expected()), name)
         repaired: list[str] = []
         rounds = self.config.retry.repair_rounds
         for round_ in range(rounds + 1):
@@ -187,7 +195,7 @@ class Transfer:
             if damaged:
                 raise _GiveUpError(
                     f"{store_path}: {damaged[0]!r} no longer matches the store's manifest (the "
-                    "local copy is damaged); nothing was overwritten on the destination"
+                    "local copy was damaged after sealing); the destination is not repaired from it"
                 )
             log.warning("%s: repairing on %s: %s", name, self.dest.label, comparison.describe())
             remove_files(self.dest, name, comparison.extra)
@@ -214,8 +222,8 @@ class Transfer:
     def send_early(self) -> None:
         """Send the settled shards of stores still being acquired (errors only logged)."""
         for item in self.queue.items(State.ACQUIRING):
-            last = self._early_sent.get(item.name, 0.0)
-            if time.monotonic() - last < self.config.source.early_min_age_s:
+            last = self._early_sent.get(item.name)
+            if last is not None and time.monotonic() - last < self.config.source.early_min_age_s:
                 continue
             self._early_sent[item.name] = time.monotonic()
             files = early_files(item.source, self.config.source.early_min_age_s)
