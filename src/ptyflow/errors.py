@@ -8,7 +8,8 @@ Hierarchy::
     │   └── SchemaVersionError   the store was written under another schema version
     ├── PhysicsError          physically meaningless parameters (negative dose, ...)
     ├── ProvenanceError       a provenance record is missing, corrupt or does not verify
-    └── ResultError           a result store is missing, corrupt or not a ptyflow result
+    ├── ResultError           a result store is missing, corrupt or not a ptyflow result
+    └── TransferError         a store cannot be sent or does not verify on the destination
 
 Each message names the thing at fault (file, key, field, frame) and what was expected.
 """
@@ -23,6 +24,7 @@ __all__ = [
     "PtyflowError",
     "ResultError",
     "SchemaVersionError",
+    "TransferError",
 ]
 
 
@@ -52,3 +54,7 @@ class ProvenanceError(PtyflowError):
 
 class ResultError(PtyflowError):
     """A reconstruction result store is missing, corrupt, or not a ptyflow result."""
+
+
+class TransferError(PtyflowError):
+    """A store cannot be sent, or what arrived does not match what was written."""

@@ -1,5 +1,19 @@
-"""Builders for tests and benchmarks: small stores from reference data with known truth."""
+"""Builders that tests, benchmarks and later stages share (like ``zarr.testing``).
 
+- :func:`make_metadata`: valid metadata of a small scan, every part adjustable;
+- :func:`poisson_frames`: sparse, distinct diffraction-like counts;
+- :func:`write_store`: a store written frame by frame, with chosen frames left out;
+- :func:`run_cli`: ``ptyflow ARGS`` as a real process;
+- :func:`reference_store`: the shared abTEM SrTiO3 reference (raw, noise-free, binned or
+  virtual-detector signals, a scan crop) as a store; :func:`score_reference` and
+  :func:`score_phase` score a reconstruction against its truth with the shared scorer;
+  :func:`segmented_masks`: ring-and-sector virtual detectors.
+
+The test suite turns them into fixtures in ``tests/conftest.py``; nothing here needs pytest.
+"""
+
+from ptyflow.testing._builders import make_metadata, poisson_frames, write_store
+from ptyflow.testing._cli import run_cli
 from ptyflow.testing._reference import (
     REFERENCE_VARIANTS,
     reference_store,
@@ -10,8 +24,12 @@ from ptyflow.testing._reference import (
 
 __all__ = [
     "REFERENCE_VARIANTS",
+    "make_metadata",
+    "poisson_frames",
     "reference_store",
+    "run_cli",
     "score_phase",
     "score_reference",
     "segmented_masks",
+    "write_store",
 ]
