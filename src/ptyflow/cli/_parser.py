@@ -148,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_commands.info)
 
     _add_overrides(add_compress_parser(sub))
-    _reconstruct.add_parser(sub)
+    _add_overrides(_reconstruct.add_parser(sub))
 
     p = sub.add_parser(
         "provenance",
