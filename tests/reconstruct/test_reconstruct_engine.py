@@ -13,6 +13,7 @@ import torch
 
 from ptyflow.dataset import open_dataset
 from ptyflow.physics import scan_positions_A
+from ptyflow.provenance import content_hash, read_record
 from ptyflow.reconstruct import open_result, run_reconstruction
 from ptyflow.reconstruct._data import FrameSource
 from ptyflow.testing import reference_store
@@ -53,6 +54,10 @@ def test_cpu_reruns_are_bit_identical_and_streaming_matches_cache(
     np.testing.assert_array_equal(ra.probe, rb.probe)
     assert ra.positions_A.shape == (64, 2)  # missing frames keep their nominal position
     assert (a / "phase.png").is_file() and (a / "phase.tif").is_file()
+    # The result's record names the dataset by content hash and by its record.
+    (used,) = read_record(a).inputs
+    assert used.content_hash == content_hash(tiny) == ra.metadata.dataset_content_hash
+    assert used.record_id == read_record(tiny).record_id
 
 
 def test_interrupted_run_resumes_to_the_same_result(tiny: Path, tmp_path: Path) -> None:
