@@ -7,13 +7,21 @@ import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
 from ptyflow.cli import main
 from ptyflow.config.transfer import DiskPolicyConfig
-from ptyflow.transfer import Queue, State, Transfer, apply_disk_policy
+from ptyflow.provenance import sha256_file
+from ptyflow.transfer import (
+    LocalDestination,
+    Queue,
+    State,
+    Transfer,
+    apply_disk_policy,
+    destination_hashes,
+)
 
 #: A hang guard: a transfer that never ends fails here instead of stalling the suite.
 pytestmark = pytest.mark.timeout(60)
@@ -201,3 +209,23 @@ def test_template_documents_every_option(tmp_path: Path) -> None:
             assert f"{key} =" in text or f"[{key}]" in text, key
     for key in type(config.disk).model_fields:
         assert f"{key} =" in text, key
+
+
+@pytest.mark.parametrize("method", ["python3", "sha256sum"])
+def test_both_hash_methods_report_every_file_by_its_exact_name(
+    tmp_path: Path, method: Literal["python3", "sha256sum"]
+) -> None:
+    store = tmp_path / "root" / "s.zarr"
+    names = ["a b/'q' \"dq\" ü.bin", "nested/deeper/x", "back\\slash", ".hidden"]
+    for i, name in enumerate(names):
+        (store / name).parent.mkdir(parents=True, exist_ok=True)
+        (store / name).write_bytes(bytes([i]) * (i * 100_000 + 1))
+    (store / "nested" / ".rsync-partial").mkdir()
+    (store / "nested" / ".rsync-partial" / "x").write_bytes(b"half")
+    (store / "link").symlink_to(store / names[0])
+
+    found = destination_hashes(
+        LocalDestination(str(tmp_path / "root")), "s.zarr", ".rsync-partial", method
+    )
+
+    assert found == {name: sha256_file(store / name) for name in names}

@@ -178,7 +178,13 @@ class Transfer:
         rounds = self.config.retry.repair_rounds
         for round_ in range(rounds + 1):
             comparison = compare(
-                store, destination_hashes(self.dest, name, self.config.rsync.partial_dir)
+                store,
+                destination_hashes(
+                    self.dest,
+                    name,
+                    self.config.rsync.partial_dir,
+                    self.config.destination.verify_with,
+                ),
             )
             if comparison.ok:
                 break
