@@ -15,6 +15,7 @@ baseline (ratio = baseline time / variant time; target >= 0.9).
 Frames are uniform 16-bit noise, so the codec cannot shrink them: the bytes on disk are
 what moves. Usage:
     PYTHONPATH=src python benchmarks/transfer_throughput.py [--size-GB 1.0] [--repeats 2]
+        [--store EXISTING.zarr]
 """
 
 from __future__ import annotations
@@ -103,18 +104,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-GB", type=float, default=1.0, help="store size (default 1)")
     parser.add_argument("--repeats", type=int, default=2, help="runs of each variant")
+    parser.add_argument(
+        "--store",
+        type=Path,
+        help="an existing sealed store to send (alone in its directory); default: write one",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ptyflow-bench-transfer-") as tmp:
         work = Path(tmp)
         (work / "acq").mkdir()
         t0 = time.perf_counter()
-        store = make_store(work / "acq" / "bench.zarr", args.size_GB)
+        store = args.store or make_store(work / "acq" / "bench.zarr", args.size_GB)
         files = [p for p in store.rglob("*") if p.is_file()]
         size = sum(p.stat().st_size for p in files)
         shards = len(list((store / "data" / "c").rglob("*")))
         print(
             f"store: {size / 1e9:.2f} GB in {len(files)} files ({shards} shards and dirs "
-            f"under data/c), written in {time.perf_counter() - t0:.1f} s"
+            f"under data/c), ready in {time.perf_counter() - t0:.1f} s"
         )
         best: dict[str, float] = {}
         with PrivateSshd(work / "sshd") as sshd:
