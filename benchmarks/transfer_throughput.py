@@ -25,15 +25,14 @@ import shutil
 import subprocess
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 from ptyflow.config.transfer import TransferConfig
-from ptyflow.dataset import Acquisition, DatasetMetadata, Detector, Scan, create_dataset
-from ptyflow.physics import Probe
+from ptyflow.dataset import create_dataset
 from ptyflow.provenance import start_record
+from ptyflow.testing import make_metadata
 from ptyflow.testing.sshd import PrivateSshd
 from ptyflow.transfer import State, Transfer
 
@@ -45,21 +44,7 @@ def make_store(path: Path, size_GB: float) -> Path:
     """A sealed store of about ``size_GB`` of incompressible frames, written row by row."""
     n_shards_side = max(1, round((size_GB * 1e9 / (_SHARD**2 * _FRAME**2 * 2)) ** 0.5))
     scan = n_shards_side * _SHARD
-    metadata = DatasetMetadata(
-        acquisition=Acquisition(
-            beam=Probe(energy_eV=300e3, semiangle_mrad=20.0),
-            scan=Scan(shape=(scan, scan), step_A=(0.3, 0.3)),
-            detector=Detector(
-                shape=(_FRAME, _FRAME),
-                pixel_size_inv_A=0.05,
-                center_px=(_FRAME // 2, _FRAME // 2),
-                bit_depth=16,
-                name="bench",
-            ),
-            source="benchmark",
-            started_utc=datetime.now(UTC),
-        )
-    )
+    metadata = make_metadata((scan, scan), (_FRAME, _FRAME), bit_depth=16, source="benchmark")
     rng = np.random.default_rng(0)
     record = start_record("acquire", command=["transfer_throughput.py"])
     with create_dataset(path, metadata, dtype=np.uint16, record=record) as writer:
