@@ -19,8 +19,10 @@ from ptyflow.transfer import (
     Queue,
     State,
     Transfer,
+    _send,
     apply_disk_policy,
     destination_hashes,
+    list_files,
 )
 
 #: A hang guard: a transfer that never ends fails here instead of stalling the suite.
@@ -212,7 +214,7 @@ def test_template_documents_every_option(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("method", ["python3", "sha256sum"])
-def test_both_hash_methods_report_every_file_by_its_exact_name(
+def test_both_hash_methods_report_files_by_exact_name_skipping_links_and_partials(
     tmp_path: Path, method: Literal["python3", "sha256sum"]
 ) -> None:
     store = tmp_path / "root" / "s.zarr"
@@ -224,8 +226,34 @@ def test_both_hash_methods_report_every_file_by_its_exact_name(
     (store / "nested" / ".rsync-partial" / "x").write_bytes(b"half")
     (store / "link").symlink_to(store / names[0])
 
-    found = destination_hashes(
-        LocalDestination(str(tmp_path / "root")), "s.zarr", ".rsync-partial", method
-    )
+    dest = LocalDestination(str(tmp_path / "root"))
+    found = destination_hashes(dest, "s.zarr", [*names, "missing"], method)
 
     assert found == {name: sha256_file(store / name) for name in names}
+    assert list_files(dest, "s.zarr", ".rsync-partial") == set(names)  # no link, no partial
+    assert list_files(dest, "not there.zarr", ".rsync-partial") == set()
+
+
+def test_pipelined_batches_keep_every_file_once_in_order(
+    tmp_path: Path,
+    watch_dir: Path,
+    store_name: str,
+    make_config: Callable[..., Any],
+    assert_identical: Callable[[Path, Path], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    files = [f"f{i:03d}" for i in range(100)]
+    sizes = {f: 1000 + 10 * i for i, f in enumerate(files)}
+    monkeypatch.setattr(_send, "PIPELINE_MIN_BYTES", 0)
+    parts = _send.batches(files, sizes)
+    assert [f for part in parts for f in part] == files and len(parts) == 4
+    part_bytes = [sum(sizes[f] for f in part) for part in parts]
+    assert part_bytes == sorted(part_bytes, reverse=True)  # the last (not overlapped) smallest
+    assert _send.batches(files[:1], sizes) == [files[:1]]
+
+    # The whole store through the pipeline: send batch k+1 while batch k is hashed.
+    root = tmp_path / "server"
+    config, _ = make_config(tmp_path, watch_dir, str(root))
+    result = Transfer(config).send_and_verify(watch_dir / store_name)
+    assert result.repaired == ()
+    assert_identical(watch_dir / store_name, root / store_name)

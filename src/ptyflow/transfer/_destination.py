@@ -81,7 +81,7 @@ class Destination(Protocol):
         """Options that take rsync there (the ssh command, or nothing)."""
         ...
 
-    def run(self, argv: Sequence[str], *, timeout_s: float) -> bytes:
+    def run(self, argv: Sequence[str], *, stdin: bytes = b"", timeout_s: float) -> bytes:
         """Run ``argv`` on the destination; its stdout, or :class:`TransferError`."""
         ...
 
@@ -99,8 +99,8 @@ class LocalDestination:
     def rsync_options(self) -> list[str]:
         return []
 
-    def run(self, argv: Sequence[str], *, timeout_s: float) -> bytes:
-        proc = run_command(argv, timeout_s=timeout_s)
+    def run(self, argv: Sequence[str], *, stdin: bytes = b"", timeout_s: float) -> bytes:
+        proc = run_command(argv, stdin=stdin, timeout_s=timeout_s)
         if proc.returncode != 0:
             raise TransferError(f"{argv[0]} at {self.label}: {failure_text(proc)}")
         return proc.stdout
@@ -147,9 +147,11 @@ class SshDestination:
         # rsync splits -e itself (no shell), honouring quotes: quote each word once.
         return ["--protect-args", "-e", shlex.join(self.ssh)]
 
-    def run(self, argv: Sequence[str], *, timeout_s: float) -> bytes:
+    def run(self, argv: Sequence[str], *, stdin: bytes = b"", timeout_s: float) -> bytes:
         proc = run_command(
-            [*self.ssh, f"{self.user}@{self.host}", shlex.join(argv)], timeout_s=timeout_s
+            [*self.ssh, f"{self.user}@{self.host}", shlex.join(argv)],
+            stdin=stdin,
+            timeout_s=timeout_s,
         )
         if proc.returncode != 0:
             raise TransferError(f"{argv[0]} on {self.label}: {failure_text(proc)}")

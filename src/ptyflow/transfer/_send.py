@@ -1,65 +1,37 @@
-"""Sending files with rsync and checking them where they landed.
+"""Sending files with rsync, pipelined with their verification on the destination.
 
-Verification hashes every file on the destination itself (through ssh for a server), so
-nothing is read back over the network and the server needs no ptyflow (and no matching
-ptyflow version): by default with the Python standard library's ``hashlib`` (``python3``,
-present on practically every Linux server; OpenSSL's SHA-256, with the CPU's SHA
-instructions, in parallel threads: about 3x less CPU than coreutils), or with coreutils
-``sha256sum`` for servers without Python. Both print the same NUL-separated lines, so one
-parser reads either. The tree hash is then recomputed here from the server's hashes with
-the same :func:`ptyflow.provenance.tree_hash` that sealed the store.
+The files go in a few batches, large first: while rsync sends batch k+1, the destination
+hashes batch k (:mod:`ptyflow.transfer._remote`), so on a separate server verification
+costs little more than the hashing of the last, smallest batch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from ptyflow.config.transfer import RsyncConfig, VerifyMethod
+from ptyflow.config.transfer import RsyncConfig
 from ptyflow.errors import TransferError
 from ptyflow.provenance import HASH_EXCLUDES, tree_hash
 from ptyflow.transfer._destination import Destination, failure_text, run_command
 from ptyflow.transfer._store_files import SealedStore
 
-__all__ = ["Comparison", "compare", "destination_hashes", "remove_files", "send_files"]
+__all__ = [
+    "PIPELINE_MIN_BYTES",
+    "Comparison",
+    "batches",
+    "compare",
+    "send_and_hash",
+    "send_files",
+]
 
-#: Hash every regular file below the store on the destination, skipping rsync's partial
-#: dirs, as NUL-separated "<sha256>  ./<path>" records (no name needs escaping). The store
-#: and the partial dir's name are arguments ($1, $2 / argv), never part of the script.
-_HASH_SCRIPTS = {
-    "sha256sum": [
-        "sh",
-        "-c",
-        'cd -- "$1" && find . -name "$2" -prune -o -type f -print0 | xargs -0 -r sha256sum -z --',
-        "sh",
-    ],
-    "python3": [
-        "python3",
-        "-c",
-        """\
-import hashlib, os, sys
-from concurrent.futures import ThreadPoolExecutor
-os.chdir(sys.argv[1])
-paths = []
-for top, dirs, files in os.walk("."):
-    dirs[:] = [d for d in dirs if d != sys.argv[2]]
-    paths += [p for p in (os.path.join(top, f) for f in files if f != sys.argv[2])
-              if os.path.isfile(p) and not os.path.islink(p)]
-def sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as pool:
-    for path, hexdigest in zip(paths, pool.map(sha256, paths)):
-        sys.stdout.buffer.write(hexdigest.encode() + b"  " + os.fsencode(path) + b"\\0")
-""",
-    ],
-}
-#: Hashing a store on the server reads all of it; this only stops a hung connection.
-_HASH_TIMEOUT_S = 6 * 3600.0
+#: Shares of a store's bytes per batch: few batches (each is one ssh connection), the
+#: last one small, because its hashing is the only part not hidden behind sending.
+_BATCH_SHARES = (0.4, 0.3, 0.2, 0.1)
+#: Below this a store goes in one batch: handshakes would cost more than the overlap saves.
+PIPELINE_MIN_BYTES = 64 * 1024**2
 
 
 def send_files(
@@ -99,27 +71,38 @@ def send_files(
         raise TransferError(f"rsync to {dest.label}: {failure_text(proc)}")
 
 
-def destination_hashes(
-    dest: Destination, name: str, partial_dir: str, method: VerifyMethod
+def batches(files: Sequence[str], sizes: Mapping[str, int]) -> list[list[str]]:
+    """``files`` in order, cut into batches by :data:`_BATCH_SHARES` of their total size."""
+    total = sum(sizes.get(f, 0) for f in files)
+    if total < PIPELINE_MIN_BYTES:
+        return [list(files)] if files else []
+    out: list[list[str]] = [[]]
+    bounds = [total * sum(_BATCH_SHARES[: i + 1]) for i in range(len(_BATCH_SHARES))]
+    sent = 0
+    for f in files:
+        if sent >= bounds[len(out) - 1] and len(out) < len(bounds):
+            out.append([])
+        out[-1].append(f)
+        sent += sizes.get(f, 0)
+    return [b for b in out if b]
+
+
+def send_and_hash(
+    parts: Sequence[Sequence[str]],
+    send: Callable[[Sequence[str]], None] | None,
+    hash_files: Callable[[Sequence[str]], dict[str, str]],
 ) -> dict[str, str]:
-    """Relative path → sha256 of every file of store ``name`` on the destination."""
-    out = dest.run(
-        [*_HASH_SCRIPTS[method], f"{dest.root}/{name}", partial_dir], timeout_s=_HASH_TIMEOUT_S
-    )
-    hashes: dict[str, str] = {}
-    for entry in out.split(b"\0"):
-        if not entry:
-            continue
-        # "<64 hex><space><space or *><./name>"
-        digest, path = entry[:64].decode(), entry[66:].decode("utf-8", errors="surrogateescape")
-        hashes[path.removeprefix("./")] = digest
-    return hashes
-
-
-def remove_files(dest: Destination, name: str, files: Sequence[str]) -> None:
-    """Delete files that do not belong to store ``name`` from its directory on the destination."""
-    if files:
-        dest.run(["rm", "-f", "--", *(f"{dest.root}/{name}/{f}" for f in files)], timeout_s=600)
+    """Send each part (unless ``send`` is None) while the previous part is being hashed."""
+    found: dict[str, str] = {}
+    with ThreadPoolExecutor(max_workers=1) as hasher:
+        futures = []
+        for part in parts:
+            if send is not None:
+                send(part)
+            futures.append(hasher.submit(hash_files, part))
+        for future in futures:
+            found |= future.result()
+    return found
 
 
 @dataclass(frozen=True)
@@ -153,9 +136,14 @@ def _few(names: Sequence[str]) -> str:
     return shown + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
-def compare(store: SealedStore, found: dict[str, str]) -> Comparison:
+def compare(store: SealedStore, found: Mapping[str, str], present: Collection[str]) -> Comparison:
+    """Compare hashes ``found`` and the files ``present`` on the destination with the store."""
     expected = store.expected()
-    differing = tuple(sorted(k for k, v in expected.items() if found.get(k) != v))
-    extra = tuple(sorted(set(found) - set(expected)))
-    content = {k: {"sha256": v} for k, v in found.items() if k not in HASH_EXCLUDES}
+    differing = tuple(
+        sorted(k for k, v in expected.items() if found.get(k) != v or k not in present)
+    )
+    extra = tuple(sorted(set(present) - set(expected)))
+    content = {
+        k: {"sha256": v} for k, v in found.items() if k in expected and k not in HASH_EXCLUDES
+    }
     return Comparison(differing, extra, tree_hash(content), store.content_hash)
