@@ -77,8 +77,8 @@ def _ptyflow(store: Path, sshd: PrivateSshd, root: Path, work: Path) -> float:
         }
     )
     t0 = time.perf_counter()
-    transfer = Transfer(config)
-    transfer.run(exit_when_idle=True)
+    with Transfer(config) as transfer:
+        transfer.run(exit_when_idle=True)
     seconds = time.perf_counter() - t0
     item = transfer.queue.get(store.name)
     assert item is not None and item.state is State.VERIFIED, item

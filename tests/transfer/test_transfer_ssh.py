@@ -89,8 +89,8 @@ def test_unpinned_host_key_is_refused_and_nothing_is_sent(
     root = tmp_path / "server"
     config, _ = make_config(tmp_path, watch_dir, sshd.target(root), sshd)
 
-    transfer = Transfer(config)
-    transfer.run(exit_when_idle=True)
+    with Transfer(config) as transfer:
+        transfer.run(exit_when_idle=True)
 
     item = transfer.queue.get(store_name)
     assert item is not None and item.state is State.FAILED and item.attempts == 1
@@ -114,8 +114,8 @@ def test_manifest_name_escaping_the_store_is_refused_before_anything_moves(
     root = tmp_path / "server"
     config, _ = make_config(tmp_path, watch_dir, sshd.target(root), sshd)
 
-    transfer = Transfer(config)
-    transfer.run(exit_when_idle=True)
+    with Transfer(config) as transfer:
+        transfer.run(exit_when_idle=True)
 
     item = transfer.queue.get(store_name)
     assert item is not None and item.state is State.FAILED

@@ -73,6 +73,15 @@ class Transfer:
         self.queue = Queue(config.queue_db)
         self._early_sent: dict[str, float] = {}
 
+    def close(self) -> None:
+        self.dest.close()
+
+    def __enter__(self) -> Transfer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def scan(self) -> None:
         """Queue every store in the watched directory (re-adding is harmless)."""
         for store in find_stores(self.config.source.watch_dir):
