@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ptyflow.config import validate_config
 from ptyflow.config.transfer import TransferConfig
 from ptyflow.dataset import create_dataset
 from ptyflow.provenance import start_record
@@ -65,7 +66,7 @@ def _plain_rsync(store: Path, sshd: PrivateSshd, dest: Path, cipher: str | None)
 
 
 def _ptyflow(store: Path, sshd: PrivateSshd, root: Path, work: Path) -> float:
-    config = TransferConfig.model_validate(
+    config = validate_config(
         {
             "source": {"watch_dir": str(store.parent), "queue_db": str(work / "queue.sqlite")},
             "destination": {
@@ -74,7 +75,8 @@ def _ptyflow(store: Path, sshd: PrivateSshd, root: Path, work: Path) -> float:
                 "ssh_identity": str(sshd.user_key),
                 "known_hosts": str(sshd.known_hosts),
             },
-        }
+        },
+        TransferConfig,
     )
     t0 = time.perf_counter()
     with Transfer(config) as transfer:

@@ -113,25 +113,12 @@ class Transfer:
             # A store verified before is only checked and repaired file by file: a local
             # copy damaged since must never overwrite the good copy on the server.
             result = self.send_and_verify(item.source, send_all=item.tree_hash is None)
-        except _GiveUpError as err:
-            log.error("%s: failed: %s", item.name, err)
-            self.queue.fail(item.name, str(err), attempts=attempts)
-            return None
-        except TransferError as err:
-            if any(marker in str(err) for marker in HOST_KEY_FAILURES):
-                reason = (
-                    f"{err} -- the server's host key is not the one pinned in "
-                    f"{self.config.destination.known_hosts}; refusing to send"
-                )
+        except (TransferError, OSError) as err:
+            if (reason := self._give_up_reason(err, attempts)) is not None:
                 log.error("%s: failed: %s", item.name, reason)
                 self.queue.fail(item.name, reason, attempts=attempts)
                 return None
             retry = self.config.retry
-            if attempts >= retry.max_attempts:
-                reason = f"gave up after {attempts} attempts: {err}"
-                log.error("%s: %s", item.name, reason)
-                self.queue.fail(item.name, reason, attempts=attempts)
-                return None
             wait_s = min(retry.backoff_initial_s * 2 ** (attempts - 1), retry.backoff_max_s)
             log.warning(
                 "%s: attempt %d failed (%s); next in %.0f s", item.name, attempts, err, wait_s
@@ -157,6 +144,19 @@ class Transfer:
         for deleted in apply_disk_policy(self.config, self.queue):
             log.info("%s: local copy deleted (verified on %s)", deleted, self.dest.label)
         return result
+
+    def _give_up_reason(self, err: Exception, attempts: int) -> str | None:
+        """Why retrying ``err`` is pointless, or None to retry after a backoff."""
+        if isinstance(err, _GiveUpError):
+            return str(err)
+        if any(marker in str(err) for marker in HOST_KEY_FAILURES):
+            return (
+                f"{err} -- the server's host key is not the one pinned in "
+                f"{self.config.destination.known_hosts}; refusing to send"
+            )
+        if attempts >= self.config.retry.max_attempts:
+            return f"gave up after {attempts} attempts: {err}"
+        return None
 
     def send_and_verify(self, store_path: Path, *, send_all: bool = True) -> TransferResult:
         """Send a sealed store, check it on the destination, repair it, record the transfer.

@@ -27,10 +27,11 @@ __all__ = [
     "send_files",
 ]
 
-#: Shares of a store's bytes per batch: few batches (each is one ssh connection), the
-#: last one small, because its hashing is the only part not hidden behind sending.
+#: Shares of a store's bytes per batch: few batches (each is one rsync run), the last one
+#: small, because its hashing is the only part not hidden behind sending.
 _BATCH_SHARES = (0.4, 0.3, 0.2, 0.1)
-#: Below this a store goes in one batch: handshakes would cost more than the overlap saves.
+#: Below this a store goes in one batch: starting rsync runs would cost more than the
+#: overlap saves.
 PIPELINE_MIN_BYTES = 64 * 1024**2
 
 
@@ -45,9 +46,10 @@ def send_files(
 ) -> None:
     """rsync ``files`` (relative to ``source_dir``) into ``rel`` below the destination root.
 
-    Half-sent files wait in the partial dir, never under their final name; missing parent
-    directories are created. ``ignore_times`` re-sends files whatever their size and mtime
-    (a repair: a damaged file can keep both).
+    A file being sent has rsync's hidden temp name, and after an interruption it waits in
+    the partial dir: never under its final name. Missing parent directories are created.
+    ``ignore_times`` re-sends files whatever their size and mtime (a repair: a damaged file
+    can keep both).
     """
     if not files:
         return
