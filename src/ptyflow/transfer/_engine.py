@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from ptyflow._files import partial_path
 from ptyflow.config.transfer import TransferConfig
 from ptyflow.errors import TransferError
 from ptyflow.provenance import (
@@ -27,7 +27,6 @@ from ptyflow.provenance import (
     ProvenanceRecord,
     finish_record,
     start_record,
-    write_record,
 )
 from ptyflow.transfer._destination import HOST_KEY_FAILURES, Destination, make_destination
 from ptyflow.transfer._policy import apply_disk_policy
@@ -262,6 +261,17 @@ class Transfer:
 
     def _put_record(self, record: ProvenanceRecord, name: str) -> None:
         """Write the transfer's record beside the store on the destination (atomically)."""
-        with tempfile.TemporaryDirectory(prefix="ptyflow-transfer-") as tmp:
-            write_record(record, Path(tmp) / f"{name}{RECORD_SUFFIX}")
-            self._send(Path(tmp), [f"{name}{RECORD_SUFFIX}"], rel="")
+        final = Path(self.dest.root) / f"{name}{RECORD_SUFFIX}"
+        # Written under a temp name, then renamed: the record appears whole or not at all.
+        self.dest.run(
+            [
+                "sh",
+                "-c",
+                'cat > "$1" && mv -f -- "$1" "$2"',
+                "sh",
+                str(partial_path(final)),
+                str(final),
+            ],
+            stdin=record.model_dump_json(indent=2).encode(),
+            timeout_s=600,
+        )
