@@ -40,10 +40,10 @@ def plot_overview(ds: Dataset, out_path: str | Path) -> Path:
 
     matplotlib.use("Agg")  # files only; never needs a display
     import matplotlib.pyplot as plt
+    from matplotlib.backend_bases import FigureCanvasBase
 
     out_path = Path(out_path)
-    _check_figure_path(out_path, plt.gcf().canvas.get_supported_filetypes())
-    plt.close("all")
+    _check_figure_path(out_path, FigureCanvasBase.get_supported_filetypes())
     images = ds.live_images
     fig, axes = plt.subplots(1, len(_PANELS) + 1, figsize=(3.2 * (len(_PANELS) + 1), 3.4))
     for ax, (key, title) in zip(axes, _PANELS, strict=False):
