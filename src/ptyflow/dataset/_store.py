@@ -24,8 +24,8 @@ from ptyflow.dataset._layout import (
     MASKS,
     array_attributes,
     array_specs,
+    codec_chain,
     data_dtype_problem,
-    default_codec,
     get_array,
     plan_geometry,
 )
@@ -133,8 +133,9 @@ def create_dataset(
 
     ``shard_nav``/``chunk_nav``: scan positions ``(y, x)`` per shard file and per compressed
     chunk (clipped to the scan); each holds whole frames. ``codec`` compresses ``data``
-    (default Blosc zstd level 1 with bitshuffle). ``masks`` ``(n_masks, ky, kx)`` are
-    required for, and only for, ``compression.kind == "virtual"``. ``record`` is finished
+    (default Blosc zstd level 1 with bitshuffle); every array's chunks carry a CRC-32C.
+    ``masks`` ``(n_masks, ky, kx)`` are required for, and only for,
+    ``compression.kind == "virtual"``. ``record`` is finished
     with the store's content hash and written as ``provenance.json`` on close.
 
     Everything is checked before anything on disk changes; an existing store is replaced
@@ -164,7 +165,7 @@ def create_dataset(
                 dtype=dtype,
                 chunks=geometry.chunk_nav + frame,
                 shards=geometry.shard_nav + frame,
-                compressors=codec or default_codec(),
+                compressors=codec_chain(codec),
                 fill_value=np.nan if dtype.kind == "f" else 0,
                 dimension_names=spec.dims,
                 attributes=attrs,
@@ -176,6 +177,7 @@ def create_dataset(
                 shape=spec.shape,
                 dtype=spec.dtype,
                 chunks=spec.shape if name == MASKS else lead + spec.shape[-2:],
+                compressors=codec_chain(),
                 fill_value=False if spec.dtype == np.dtype(bool) else np.nan,
                 dimension_names=spec.dims,
                 attributes=attrs,

@@ -70,7 +70,9 @@ class DatasetWriter:
     ) -> None:
         self.path = path
         self._group = group
-        self._data = get_array(group, DATA)
+        # Every shard gets a file, even one equal to the fill value, so a reader can tell a
+        # lost shard file from frames that were zero.
+        self._data = get_array(group, DATA).with_config({"write_empty_chunks": True})
         self._metadata = metadata
         self._geometry = geometry
         self._live = live
