@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ptyflow import __version__
-from ptyflow.cli import _commands
+from ptyflow.cli import _commands, _recover
 
 __all__ = ["build_parser"]
 
@@ -138,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--plot", type=Path, metavar="PNG", help="also save a quick-look figure (live images)"
     )
     p.set_defaults(func=_commands.info)
+
+    _recover.add_parser(sub)
 
     p = sub.add_parser(
         "provenance",

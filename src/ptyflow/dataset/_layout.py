@@ -86,6 +86,11 @@ class Geometry:
         """Number of shards along each navigation axis."""
         return tuple(math.ceil(n / s) for n, s in zip(self.nav_shape, self.shard_nav, strict=True))
 
+    @property
+    def chunk_grid(self) -> tuple[int, ...]:
+        """Number of chunks along each navigation axis."""
+        return tuple(math.ceil(n / c) for n, c in zip(self.nav_shape, self.chunk_nav, strict=True))
+
     def shard_slices(self, key: tuple[int, ...]) -> tuple[slice, ...]:
         """Navigation slices of shard ``key``, clipped to the scan."""
         return _block_slices(key, self.shard_nav, self.nav_shape)

@@ -229,7 +229,7 @@ class Dataset:
             nav = geometry.shard_slices(key)
             received = self.frames_received[nav]
             if received.any():
-                yield nav, self._read(nav), received
+                yield nav, self.read_block(nav), received
 
     def iter_frames(self) -> Iterator[tuple[tuple[int, ...], NDArray[Any]]]:
         """Yield ``(nav_index, frame)`` for every received frame, shard by shard.
@@ -258,10 +258,14 @@ class Dataset:
             raise IndexError(f"frame {nav} outside the scan {self.nav_shape}")
         if not self.frames_received[nav]:
             raise DatasetError(f"{self.path}: frame {nav} was not received")
-        return self._read(tuple(slice(i, i + 1) for i in nav)).reshape(self.frame_shape)
+        return self.read_block(tuple(slice(i, i + 1) for i in nav)).reshape(self.frame_shape)
 
-    def _read(self, nav: tuple[slice, ...]) -> NDArray[Any]:
-        """``data[nav]``; a missing shard file or damaged chunk is named, not decoded as zeros."""
+    def read_block(self, nav: tuple[slice, ...]) -> NDArray[Any]:
+        """``data[nav]`` for navigation slices ``nav``, whether received or not.
+
+        A missing shard file under received frames, or a chunk that fails to decode (its
+        CRC-32C), raises DatasetError naming it; neither is ever read as zeros.
+        """
         if missing := self.missing_shard_files(nav):
             raise DatasetError(
                 f"{missing[0]}: shard file missing, but frames_received marks "
