@@ -89,8 +89,8 @@ def test_recover_keeps_exactly_the_intact_frames(
     # Live images equal those of a store that was closed normally with the same frames.
     skip = tuple(int(i) for i in np.flatnonzero(~expected))
     reference = open_dataset(write_store(tmp_path / "ref.zarr", md, frames, skip=skip))
-    for name, image in reference.virtual_images.items():
-        np.testing.assert_allclose(ds.virtual_images[name], image, rtol=1e-6, equal_nan=True)
+    for name, image in reference.live_images.items():
+        np.testing.assert_allclose(ds.live_images[name], image, rtol=1e-6, equal_nan=True)
 
 
 def test_recover_refuses_a_closed_store(tmp_path, make_metadata, make_frames, write_store):

@@ -19,10 +19,10 @@ from numpy.typing import NDArray
 
 from ptyflow.dataset._integrity import stray_partial_files
 from ptyflow.dataset._layout import DATA, get_array
+from ptyflow.dataset._live import LiveImages
 from ptyflow.dataset._lock import OutputLock
 from ptyflow.dataset._metadata import DatasetState
 from ptyflow.dataset._reader import Dataset, open_dataset
-from ptyflow.dataset._virtual import LiveImages
 from ptyflow.dataset._writer import close_store
 from ptyflow.errors import DatasetError
 from ptyflow.provenance import ArtifactRef, content_hash, start_record
