@@ -166,3 +166,26 @@ def test_template_documents_every_key() -> None:
             assert key in text, (preset.__name__, key)
     for kind in ("bf", "abf", "adf", "haadf", "rings", "dpc", "custom"):
         assert f'kind = "{kind}"' in text
+
+
+def test_memory_does_not_grow_with_the_store(
+    raw_store: tuple[Path, np.ndarray], tmp_path: Path
+) -> None:
+    import tracemalloc
+
+    # first use (imports, caches) untraced
+    compress_store(raw_store[0], tmp_path / "warm.zarr", _config(kind="bin"), progress=False)
+
+    def peak_bytes(scan_rows: int) -> int:
+        md = raw_metadata(scan=(scan_rows, 8))
+        frames = disk_frames(scan_rows * 8, np.uint16, seed=scan_rows)
+        src = write_store(tmp_path / f"r{scan_rows}.zarr", md, frames, shard_nav=(4, 8))
+        tracemalloc.start()
+        compress_store(src, tmp_path / f"c{scan_rows}.zarr", _config(kind="bin"), progress=False)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return peak
+
+    # 4× the frames (1.2 MB of raw data more); whole-store reading would add ≥ 0.9 MB
+    small, large = peak_bytes(4), peak_bytes(16)
+    assert large < small + 0.5e6, (small, large)
