@@ -13,8 +13,9 @@ from ptyflow.compress._reference import bin_numpy, masks_numpy
 from ptyflow.config import load_toml
 from ptyflow.config.compress import CompressCommandConfig, DetectorPreset
 from ptyflow.dataset import DatasetState, live_detectors, open_dataset, validate_dataset
+from ptyflow.errors import DatasetError
 from ptyflow.provenance import content_hash, read_record
-from ptyflow.testing import run_cli, write_store
+from ptyflow.testing import make_metadata, run_cli, write_store
 
 from .conftest import DET, disk_frames, raw_metadata
 
@@ -99,6 +100,19 @@ def test_virtual_store_stores_masks_signals_and_exact_live_images(
         np.testing.assert_allclose(
             live[name].reshape(-1)[received], values[received], rtol=1e-6, atol=1e-6
         )
+
+
+def test_series_stays_a_series_and_compressed_input_is_refused(tmp_path: Path) -> None:
+    md = make_metadata((4, 4), DET, n_time=3)
+    frames = disk_frames(48, np.uint16, seed=6)
+    src = write_store(tmp_path / "series.zarr", md, frames, skip=(20,))
+    out = compress_store(src, tmp_path / "v.zarr", _config(kind="virtual"), progress=False).store
+    ds = open_dataset(out)
+    assert ds.data_array.shape == (3, 4, 4, 32) and ds.n_missing == 1
+    data = np.asarray(ds.data_array[...]).reshape(48, 32)
+    np.testing.assert_array_equal(data[21:], masks_numpy(frames[21:], ds.masks))
+    with pytest.raises(DatasetError, match="only full frames"):
+        compress_store(out, tmp_path / "again.zarr", _config(kind="bin"), progress=False)
 
 
 def test_measured_centre_is_stored(tmp_path: Path) -> None:
