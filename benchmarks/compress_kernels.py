@@ -9,6 +9,7 @@ as many threads. Not a test: run ``python benchmarks/compress_kernels.py``.
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -193,9 +194,11 @@ def main() -> None:
                 f"{SCAN_256 * kept / 1e6:,.1f} MB",
             )
     console.print(table)
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     console.print(
-        "compression: raw bytes per frame over bytes kept, before the lossless codec;"
-        " 256×256 scan: data array size before the codec."
+        "compression: raw bytes per frame over bytes kept, before the lossless codec; "
+        "256×256 scan: data array size before the codec. Load average (1, 5, 15 min) at "
+        f"the end: {load} on {os.cpu_count()} CPUs (other work shares them)."
     )
 
 
