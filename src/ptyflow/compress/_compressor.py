@@ -151,6 +151,11 @@ class Compressor:
             raise ValueError(
                 f"live_out {live_out.shape} {live_out.dtype}, expected ({n}, 5) float64"
             )
+        if not (
+            frames.flags.c_contiguous and out.flags.c_contiguous and live_out.flags.c_contiguous
+        ):
+            # another memory layout would make Numba compile a new variant mid-scan
+            raise ValueError("frames, out and live_out must be C-contiguous arrays")
         kind = self.config.kind
         if kind == "bin":
             k.bin_live(
