@@ -12,7 +12,13 @@ from ptyflow.compress import compress_store
 from ptyflow.compress._reference import bin_numpy, masks_numpy
 from ptyflow.config import load_toml
 from ptyflow.config.compress import CompressCommandConfig, DetectorPreset
-from ptyflow.dataset import DatasetState, live_detectors, open_dataset, validate_dataset
+from ptyflow.dataset import (
+    DatasetState,
+    live_detectors,
+    open_dataset,
+    plot_overview,
+    validate_dataset,
+)
 from ptyflow.errors import DatasetError
 from ptyflow.provenance import content_hash, read_record
 from ptyflow.testing import make_metadata, run_cli, write_store
@@ -94,6 +100,8 @@ def test_virtual_store_stores_masks_signals_and_exact_live_images(
     data = np.asarray(ds.data_array[...]).reshape(-1, 32)
     np.testing.assert_array_equal(data[received], masks_numpy(frames, masks)[received])
     assert np.isnan(data[~received]).all()
+    png = plot_overview(ds, tmp_path / "seg.png")  # live images and the mask layout
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # 32 segments alone do not span the live detectors; the compression pass makes them exact
     live = ds.live_images
     for name, values in _live_reference(frames, ds.metadata).items():
