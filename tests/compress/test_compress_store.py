@@ -19,7 +19,7 @@ from ptyflow.dataset import (
     plot_overview,
     validate_dataset,
 )
-from ptyflow.errors import DatasetError
+from ptyflow.errors import ConfigError, DatasetError
 from ptyflow.provenance import content_hash, read_record
 from ptyflow.testing import make_metadata, run_cli, write_store
 
@@ -211,3 +211,32 @@ def test_memory_does_not_grow_with_the_store(
     # 4× the frames (1.2 MB of raw data more); whole-store reading would add ≥ 0.9 MB
     small, large = peak_bytes(4), peak_bytes(16)
     assert large < small + 0.5e6, (small, large)
+
+
+def test_custom_masks_resolve_against_the_config_and_are_recorded_inputs(
+    raw_store: tuple[Path, np.ndarray], tmp_path: Path
+) -> None:
+    src, frames = raw_store
+    conf_dir = tmp_path / "conf"
+    conf_dir.mkdir()
+    masks = np.random.default_rng(2).random((3, *DET)).astype(np.float32)
+    np.save(conf_dir / "mine.npy", masks)
+    toml = conf_dir / "c.toml"
+    toml.write_text(
+        '[compress]\nkind = "virtual"\n'
+        '[[compress.virtual.detectors]]\nkind = "custom"\npath = "mine.npy"\n'
+    )
+    config = load_toml(toml, CompressCommandConfig)
+    result = compress_store(src, tmp_path / "mine.zarr", config, progress=False)
+    assert result.mask_path == "dense"
+    ds = open_dataset(result.store)
+    np.testing.assert_array_equal(ds.masks, masks)
+    received = ds.frames_received.reshape(-1)
+    data = np.asarray(ds.data_array[...]).reshape(-1, 3)
+    np.testing.assert_allclose(data[received], masks_numpy(frames, masks)[received], rtol=1e-5)
+    inputs = read_record(result.store).inputs
+    assert [Path(i.path).name for i in inputs] == ["raw.zarr", "mine.npy"]
+    assert inputs[1].content_hash == content_hash(conf_dir / "mine.npy")
+    toml.write_text(toml.read_text().replace("mine.npy", "gone.npy"))
+    with pytest.raises(ConfigError, match=r"detectors\[0\]\]\.path: .*gone.npy' not found"):
+        load_toml(toml, CompressCommandConfig)

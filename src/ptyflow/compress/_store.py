@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ptyflow.compress._center import measure_center
 from ptyflow.compress._compressor import Compressor
-from ptyflow.config.compress import CompressCommandConfig
+from ptyflow.config.compress import CompressCommandConfig, CustomMasks
 from ptyflow.dataset import Dataset, DatasetWriter, create_dataset, open_dataset
 from ptyflow.provenance import artifact_ref, start_record
 
@@ -95,7 +95,11 @@ def compress_store(
     if center is not None:
         log.info("measured centre (cy, cx) = (%.2f, %.2f) px", *center)
     comp.warmup()
-    record = start_record("compress", config=config, inputs=[artifact_ref(source)])
+    mask_files = [d.path for d in cfg.virtual.detectors if isinstance(d, CustomMasks)]
+    inputs = [artifact_ref(source)] + (
+        [artifact_ref(p) for p in mask_files] if cfg.kind == "virtual" else []
+    )
+    record = start_record("compress", config=config, inputs=inputs)
     geometry = ds.geometry
     batch = cfg.batch_frames
     bar = Progress(
