@@ -119,6 +119,9 @@ def test_series_stays_a_series_and_compressed_input_is_refused(tmp_path: Path) -
     assert ds.data_array.shape == (3, 4, 4, 32) and ds.n_missing == 1
     data = np.asarray(ds.data_array[...]).reshape(48, 32)
     np.testing.assert_array_equal(data[21:], masks_numpy(frames[21:], ds.masks))
+    with pytest.raises(DatasetError, match="is the input store"):
+        compress_store(src, src, _config(kind="bin"), overwrite=True, progress=False)
+    assert open_dataset(src).n_missing == 1  # untouched
     with pytest.raises(DatasetError, match="only full frames"):
         compress_store(out, tmp_path / "again.zarr", _config(kind="bin"), progress=False)
 

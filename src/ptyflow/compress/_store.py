@@ -21,6 +21,7 @@ from ptyflow.compress._center import measure_center
 from ptyflow.compress._compressor import Compressor
 from ptyflow.config.compress import CompressCommandConfig, CustomMasks
 from ptyflow.dataset import Dataset, DatasetWriter, create_dataset, open_dataset
+from ptyflow.errors import DatasetError
 from ptyflow.provenance import artifact_ref, start_record
 
 __all__ = ["CompressResult", "compress_store"]
@@ -88,6 +89,8 @@ def compress_store(
     """
     t0 = time.perf_counter()
     source, out_path = Path(source), Path(out_path)
+    if out_path.resolve() == source.resolve():
+        raise DatasetError(f"{out_path}: is the input store; write the compressed one elsewhere")
     ds = open_dataset(source)
     cfg = config.compress
     center = _measured_center(ds) if cfg.center == "measure" else None
