@@ -243,3 +243,22 @@ def test_custom_masks_resolve_against_the_config_and_are_recorded_inputs(
     toml.write_text(toml.read_text().replace("mine.npy", "gone.npy"))
     with pytest.raises(ConfigError, match=r"detectors\[0\]\]\.path: .*gone.npy' not found"):
         load_toml(toml, CompressCommandConfig)
+
+
+def test_writer_takes_given_live_sums_and_computes_the_rest(tmp_path: Path) -> None:
+    from ptyflow.dataset import create_dataset
+
+    md = raw_metadata(scan=(2, 4))
+    frames = disk_frames(8, np.uint16, seed=7)
+    given = np.tile([7.0, 3.0, 10.0, 20.0, -5.0], (4, 1))  # not what the frames hold
+    with create_dataset(tmp_path / "w.zarr", md, dtype=np.uint16) as writer:
+        with pytest.raises(DatasetError, match=r"live sums from index 0: shape \(4, 4\)"):
+            writer.write_frames(0, frames[:4], live=given[:, :4])
+        writer.write_frames(0, frames[:4], live=given)
+        writer.write_frames(4, frames[4:])  # no sums: the writer computes them
+    live = open_dataset(tmp_path / "w.zarr").live_images
+    np.testing.assert_array_equal(live["bf"][0], 7.0)
+    np.testing.assert_array_equal(live["com_y"][0], 2.0)
+    np.testing.assert_array_equal(live["com_x"][0], -0.5)
+    reference = _live_reference(frames[4:], md)
+    np.testing.assert_allclose(live["bf"][1], reference["bf"], rtol=1e-6)
