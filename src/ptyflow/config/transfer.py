@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
-from ptyflow.config._base import PositiveFloat, StrictModel
+from ptyflow._models import PositiveFloat, StrictModel
 
 __all__ = [
     "DestinationConfig",
