@@ -37,6 +37,7 @@ from ptyflow.transfer._store_files import (
     early_files,
     find_stores,
     is_sealed,
+    manifest_tree_hash,
     read_sealed,
     source_hash_matches,
 )
@@ -82,9 +83,19 @@ class Transfer:
         self.close()
 
     def scan(self) -> None:
-        """Queue every store in the watched directory (re-adding is harmless)."""
+        """Queue every store in the watched directory (re-adding is harmless).
+
+        A verified store whose manifest changed (replaced, sealed again) is queued anew.
+        """
+        verified = {item.name: item for item in self.queue.items(State.VERIFIED)}
         for store in find_stores(self.config.source.watch_dir):
-            self.queue.add(store.name, store, sealed=is_sealed(store))
+            sealed = is_sealed(store)
+            self.queue.add(store.name, store, sealed=sealed)
+            # Replaced by a new store of the same name (sealed again): that is new data.
+            done = verified.get(store.name)
+            if sealed and done is not None and manifest_tree_hash(store) != done.tree_hash:
+                log.info("%s: sealed again with new content since verified; sending it", store.name)
+                self.queue.resend(store.name)
 
     def run(self, *, exit_when_idle: bool = False, stop: threading.Event | None = None) -> None:
         """Work until ``stop`` is set, or (``exit_when_idle``) no sealed store is left to send."""
