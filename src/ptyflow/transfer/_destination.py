@@ -184,8 +184,8 @@ class SshDestination:
         return f"{self.user}@{self.host}:{self.root}/{rel}"
 
     def rsync_options(self) -> list[str]:
-        # Bulk data gets a connection of its own: through the shared one it would take an
-        # extra hop (client, then master) and run about a third slower here.
+        # Bulk data gets a connection of its own: through the shared one every byte would
+        # take an extra hop (client, then master process).
         # rsync splits -e itself (no shell), honouring quotes: quote each word once.
         return ["--protect-args", "-e", shlex.join([*self._options, "-o", "ControlPath=none"])]
 
