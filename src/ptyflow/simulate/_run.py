@@ -29,6 +29,7 @@ from ptyflow.provenance import (
     RECORD_NAME,
     ArtifactRef,
     ProvenanceRecord,
+    artifact_ref,
     content_hash,
     finish_record,
     start_record,
@@ -217,9 +218,8 @@ def run_simulation(
             bar.advance(task, len(block.frames))
     beam_fraction = float(np.concatenate(fractions).mean())
     assert writer.content_hash is not None  # set when the with block closed the store
-    store_ref = ArtifactRef(
-        path=str(out_path.resolve()), content_hash=writer.content_hash, record_id=record.record_id
-    )
+    # By content hash, record id and record hash: the truth's record seals the store's.
+    store_ref = artifact_ref(out_path, known_hash=writer.content_hash)
     truth_record = start_record("simulate.truth", config=config, inputs=[store_ref])
     _write_truth(plan, truth_dir, beam_fraction, truth_record)
     return SimulationResult(out_path, truth_dir, beam_fraction, time.perf_counter() - t0)
