@@ -6,6 +6,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,3 +63,31 @@ def run_ptyflow(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str
         )
 
     return run
+
+
+#: A tiny, fast simulation (about 0.2 s): 4×4 scan, 32×32 detector, thin SrTiO3.
+SMALL_SIMULATION = {
+    "specimen": {"kind": "crystal", "crystal": "SrTiO3_001", "repeats": [4, 4, 2]},
+    "scan": {"shape": [4, 4], "step_A": [0.5, 0.5]},
+    "detector": {"shape": [32, 32], "pixel_size_inv_A": 0.1},
+    "numerics": {"oversampling": 1},
+}
+
+
+def simulate_small(store: Path, **sections: Any) -> tuple[Path, Path]:
+    """Simulate the small dataset (``sections`` replace whole config sections) into
+    ``store``; return ``(store, truth)``."""
+    from ptyflow.config import validate_config
+    from ptyflow.config.simulate import SimulateConfig
+    from ptyflow.simulate import run_simulation
+
+    config = validate_config({**SMALL_SIMULATION, **sections}, SimulateConfig)
+    result = run_simulation(config, store, progress=False)
+    return result.store, result.truth
+
+
+@pytest.fixture
+def simulated(tmp_path: Path) -> tuple[Path, Path]:
+    """``(store, truth)`` of the small simulation, in ``tmp_path/run``."""
+    (tmp_path / "run").mkdir()
+    return simulate_small(tmp_path / "run" / "s.zarr")

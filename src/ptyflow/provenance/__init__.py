@@ -62,6 +62,7 @@ from ptyflow.provenance._rerun import (
     rerun,
 )
 from ptyflow.provenance._resolve import InputFinder
+from ptyflow.provenance._show import lineage_json, render_show
 from ptyflow.provenance._verify import (
     ChainReport,
     Trust,
@@ -135,6 +136,7 @@ __all__ = [
     "hash_files",
     "json_without",
     "lineage",
+    "lineage_json",
     "manifest_differences",
     "public_key_text",
     "read_record",
@@ -143,6 +145,7 @@ __all__ = [
     "record_path",
     "register_rerunner",
     "render_lineage",
+    "render_show",
     "rerun",
     "seal_record",
     "sha256_file",

@@ -1,8 +1,8 @@
 """Lineage: follow an artifact's record back through the records of its inputs.
 
 Each input is found by identity (:class:`~ptyflow.provenance._resolve.InputFinder`): the
-record that made exactly the bytes used, at the recorded path, beside the artifact that
-used it, or in the search paths. So the chain survives rsync to another place with the
+record that made exactly the bytes used, beside the artifact that used it, at the
+recorded path, or in the search paths. So the chain survives rsync to another place with the
 original removed. An input found nowhere is reported, never an error.
 """
 
@@ -63,7 +63,7 @@ def lineage(
 ) -> list[LineageStep]:
     """The records behind ``artifact``: its own first, then its inputs' depth first, in order.
 
-    Inputs are looked for at their recorded path, beside the artifact that used them, then
+    Inputs are looked for beside the artifact that used them, at their recorded path, then
     in ``search``. Each record appears once (shared inputs and loops are cut by record id);
     an :class:`InputCheck` whose ``made_by`` names a record already listed refers back to
     it. ``rehash=False`` skips recomputing input hashes (which reads every input's bytes).

@@ -2,12 +2,13 @@
 
 A record names its inputs by path, content hash and record id as they were when it ran.
 After rsync to another machine (the original removed) the recorded path is stale, so an
-input is looked for, in order: at its recorded path, in the directory of the artifact
-that used it, then in the search paths. A candidate is the input only if its record has
-the input's record id and lists its content hash among its outputs (it made exactly
-those bytes); an input without a record (a user's file) is matched by name and content
-hash. Search paths are scanned recursively for records once (artifact directories are
-not entered), so a search costs one directory walk, not one per input.
+input is looked for, in order: in the directory of the artifact that used it (a copy
+beside it is the one in use), at its recorded path, then in the search paths. A
+candidate is the input only if its record has the input's record id and lists its
+content hash among its outputs (it made exactly those bytes); an input without a record
+(a user's file) is matched by name and content hash. The artifact's own directory is
+searched for siblings; search paths are scanned recursively (artifact directories are not
+entered), once each, however many inputs.
 """
 
 from __future__ import annotations
@@ -106,27 +107,36 @@ class InputFinder:
         return self._hashes[path]
 
     def places(self, near: Path | None) -> list[Path]:
-        """The directories searched after the recorded path, in order."""
+        """The directories searched: the artifact's own, then the search paths."""
         places = [] if near is None else [near]
-        return places + [p for p in self.search if p not in places]
+        return places + [p for p in self.search if p.resolve() not in places]
+
+    def _candidates(self, ref: ArtifactRef, near: Path | None) -> Iterator[Path]:
+        """Where ``ref`` may be, in search order; a directory is scanned only when reached:
+        the artifact's own directory, the recorded path, then the search paths."""
+
+        def inside(place: Path) -> Iterator[Path]:
+            if ref.record_id is None:
+                yield place / recorded.name
+            else:
+                yield from self._index(place).get(ref.record_id, [])
+
+        recorded = Path(ref.path)
+        if near is not None:
+            yield from inside(near)
+        yield recorded
+        for place in self.places(near)[0 if near is None else 1 :]:
+            yield from inside(place)
 
     def find(self, ref: ArtifactRef, near: Path | None = None) -> Found | None:
         """The artifact ``ref`` names, or None. ``near``: the directory of the artifact that
-        used it (searched right after the recorded path)."""
-        recorded = Path(ref.path)
-        if ref.record_id is None:
-            return self._find_by_content(ref, recorded, near)
-        if recorded.exists() and _makes(record := _record_at(recorded), ref):
-            return Found(recorded, record)
-        for place in self.places(near):
-            for candidate in self._index(place).get(ref.record_id, []):
-                if _makes(record := _record_at(candidate), ref):
-                    return Found(candidate, record)
-        return None
-
-    def _find_by_content(self, ref: ArtifactRef, recorded: Path, near: Path | None) -> Found | None:
-        candidates = [recorded] + [place / recorded.name for place in self.places(near)]
-        for candidate in candidates:
-            if candidate.exists() and self.content_hash(candidate) == ref.content_hash:
-                return Found(candidate, None)
+        used it, searched first (a copy beside it is the one in use)."""
+        for candidate in self._candidates(ref, near):
+            if not candidate.exists():
+                continue
+            if ref.record_id is None:
+                if self.content_hash(candidate) == ref.content_hash:
+                    return Found(candidate, None)
+            elif _makes(record := _record_at(candidate), ref):
+                return Found(candidate, record)
         return None
