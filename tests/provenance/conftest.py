@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -50,6 +51,19 @@ def chain(tmp_path: Path) -> tuple[Path, Path, Path]:
 
 
 @pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str]]:
+    """Run ``ptyflow ARGS`` in this process (no interpreter start-up): (exit code, stdout)."""
+    from ptyflow.cli import main
+
+    def run(*args: str | Path) -> tuple[int, str]:
+        capsys.readouterr()
+        code = main([str(a) for a in args])
+        return code, capsys.readouterr().out
+
+    return run
+
+
+@pytest.fixture
 def run_ptyflow(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run ``ptyflow ARGS`` as a real process in ``tmp_path``."""
 
@@ -86,8 +100,27 @@ def simulate_small(store: Path, **sections: Any) -> tuple[Path, Path]:
     return result.store, result.truth
 
 
+@pytest.fixture(scope="session")
+def simulated_pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory holding ``s.zarr`` and ``s.truth`` of one small simulation, never changed."""
+    root = tmp_path_factory.mktemp("pristine")
+    simulate_small(root / "s.zarr")
+    return root
+
+
 @pytest.fixture
-def simulated(tmp_path: Path) -> tuple[Path, Path]:
-    """``(store, truth)`` of the small simulation, in ``tmp_path/run``."""
+def simulated(simulated_pristine: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """``(store, truth)``: a private copy of the small simulation in ``tmp_path/run``.
+
+    Their records name the pristine paths, which still exist: use ``simulated_fresh`` where
+    a test removes or replaces an input (else it would be found at its recorded path).
+    """
+    shutil.copytree(simulated_pristine, tmp_path / "run")
+    return tmp_path / "run" / "s.zarr", tmp_path / "run" / "s.truth"
+
+
+@pytest.fixture
+def simulated_fresh(tmp_path: Path) -> tuple[Path, Path]:
+    """``(store, truth)`` of a new small simulation in ``tmp_path/run``."""
     (tmp_path / "run").mkdir()
     return simulate_small(tmp_path / "run" / "s.zarr")

@@ -50,7 +50,7 @@ def _show(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(lineage_json(steps), indent=2))
     else:
-        Console().print(render_show(steps))
+        Console(soft_wrap=True).print(render_show(steps))
     return 0
 
 
@@ -93,7 +93,7 @@ def _verify(args: argparse.Namespace) -> int:
             on_total=lambda n: bar.update(task, total=n),
             on_bytes=lambda n: bar.advance(task, n),
         )
-    out = Console(highlight=False)
+    out = Console(highlight=False, soft_wrap=True)  # one line per problem, for grep
     for note in report.notes:
         out.print(f"note: {escape(note)}")
     for problem in report.problems:
