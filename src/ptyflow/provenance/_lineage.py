@@ -16,7 +16,7 @@ from pathlib import Path
 from rich.markup import escape
 from rich.tree import Tree
 
-from ptyflow.provenance._record import ArtifactRef, ProvenanceRecord, read_record, record_path
+from ptyflow.provenance._record import ArtifactRef, ProvenanceRecord, read_record
 from ptyflow.provenance._resolve import InputFinder
 
 __all__ = ["InputCheck", "InputStatus", "LineageStep", "first_step", "lineage", "render_lineage"]
@@ -71,7 +71,7 @@ def lineage(
     """
     artifact = Path(artifact)
     finder = finder or InputFinder(search)
-    pending = [(artifact, read_record(record_path(artifact)))]
+    pending = [(artifact, read_record(artifact))]
     steps: dict[str, LineageStep] = {}  # insertion-ordered; its keys are the visited set
     while pending:
         path, record = pending.pop()
@@ -89,7 +89,7 @@ def first_step(
 ) -> LineageStep:
     """The artifact's own record and its inputs, found and checked (no further back)."""
     artifact = Path(artifact)
-    record = read_record(record_path(artifact))
+    record = read_record(artifact)
     return _step(artifact, record, InputFinder(search), rehash)[0]
 
 

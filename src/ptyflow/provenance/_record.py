@@ -188,6 +188,8 @@ def _record_file(path: str | Path) -> Path:
 
 def read_record_json(path: str | Path) -> tuple[Path, dict[str, Any]]:
     """The record file of ``path`` (a record file or its artifact) and its raw JSON object."""
+    if not Path(path).exists():
+        raise ProvenanceError(f"{path}: no such artifact (file or directory)")
     path = _record_file(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from ptyflow.provenance._lineage import InputCheck, LineageStep, short
+from ptyflow.provenance._lineage import InputCheck, InputStatus, LineageStep, short
 from ptyflow.provenance._record import ProvenanceRecord
 
 __all__ = ["lineage_json", "render_show"]
@@ -41,8 +41,11 @@ def _input_line(check: InputCheck) -> str:
     ref = check.ref
     text = f"{Path(ref.path).name} {short(ref.content_hash, 12)}"
     text += f" record {short(ref.record_id, 8)}" if ref.record_id else " (no record)"
-    where = "not found" if check.found_at is None else f"at {check.found_at}"
-    return f"{text} — {check.status.value}, {where}"
+    if check.found_at is None:
+        return f"{text} — {check.status.value}"
+    if check.status is InputStatus.UNCHECKED:  # show reads records only
+        return f"{text} — found at {check.found_at}"
+    return f"{text} — {check.status.value}, at {check.found_at}"
 
 
 def _step_table(step: LineageStep) -> Table:
