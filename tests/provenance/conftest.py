@@ -1,10 +1,8 @@
-"""Fixtures for the lineage and export tests: real artifacts with records, the CLI."""
+"""Fixtures for the lineage and export tests: real artifacts with their records."""
 
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -59,22 +57,6 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str]]:
         capsys.readouterr()
         code = main([str(a) for a in args])
         return code, capsys.readouterr().out
-
-    return run
-
-
-@pytest.fixture
-def run_ptyflow(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
-    """Run ``ptyflow ARGS`` as a real process in ``tmp_path``."""
-
-    def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "ptyflow", *map(str, args)],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
 
     return run
 

@@ -67,17 +67,15 @@ def test_show_prints_the_lineage_and_the_same_as_json(cli: Cli, simulated: Sim) 
 # -- verify
 
 
-def test_cli_verify_ancestors_names_the_changed_file(
-    run_ptyflow: RunPtyflow, simulated: Sim
-) -> None:
+def test_cli_verify_ancestors_names_the_changed_file(run_cli: RunPtyflow, simulated: Sim) -> None:
     store, truth = simulated
-    ok = run_ptyflow("provenance", "verify", truth, "--ancestors", "--threads", "2")
+    ok = run_cli("provenance", "verify", truth, "--ancestors", "--threads", "2")
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "verified" in ok.stdout and "2 record(s)" in ok.stdout
     probe = truth / "probe.npy"
     probe.write_bytes(probe.read_bytes()[:-1] + b"\x00")
     (store / "frames_received" / "zarr.json").unlink()
-    bad = run_ptyflow("provenance", "verify", truth, "--ancestors", "--no-progress")
+    bad = run_cli("provenance", "verify", truth, "--ancestors", "--no-progress")
     assert bad.returncode == 1
     assert f"FAILED {store / 'frames_received' / 'zarr.json'}: missing" in bad.stdout
     assert f"FAILED {truth}: content hash" in bad.stdout  # the truth has no manifest (yet)
@@ -131,14 +129,14 @@ def test_rerun_needs_its_inputs_and_a_known_step(
 
 
 def test_cli_keygen_sign_and_verify_against_the_config(
-    run_ptyflow: RunPtyflow, cli: Cli, simulated: Sim, tmp_path: Path
+    run_cli: RunPtyflow, cli: Cli, simulated: Sim, tmp_path: Path
 ) -> None:
     _, truth = simulated
-    made = run_ptyflow("provenance", "keygen", "--out", "lab.key")
+    made = run_cli("provenance", "keygen", "--out", "lab.key")
     assert made.returncode == 0, made.stderr
     public = (tmp_path / "lab.key.pub").read_text().strip()
     assert public in made.stdout
-    assert run_ptyflow("provenance", "keygen", "--out", "lab.key").returncode == 2  # no clobber
+    assert run_cli("provenance", "keygen", "--out", "lab.key").returncode == 2  # no clobber
     config = tmp_path / "prov.toml"
     config.write_text(f'[trust]\nkeys = {{ lab = "{public}" }}\nrequire_signature = true\n')
     code, out = cli("provenance", "verify", truth, "--config", config, "--no-progress")

@@ -18,15 +18,16 @@ log = logging.getLogger("ptyflow")
 def simulate(args: argparse.Namespace) -> int:
     from ptyflow.config import load_toml
     from ptyflow.config.simulate import SimulateConfig
-    from ptyflow.simulate import plan_simulation, run_simulation
+    from ptyflow.simulate import plan_simulation, run_simulation, truth_path
 
     config = load_toml(args.config, SimulateConfig, args.overrides)
+    truth_path(args.out)  # refuses an --out that cannot name a store, before any work
     if args.dry_run:
         from rich.console import Console
         from rich.table import Table
 
         table = Table(title=f"would write {args.out}", show_header=False, title_justify="left")
-        for label, text in plan_simulation(config).summary():
+        for label, text in plan_simulation(config, args.out).summary():
             table.add_row(label, text)
         Console().print(table)
         return 0
@@ -42,6 +43,15 @@ def info(args: argparse.Namespace) -> int:
 
     from ptyflow.dataset import open_dataset, plot_overview, render_info, validate_dataset
 
+    if args.kernels:
+        from ptyflow.cli._compress import print_kernel_status
+
+        print_kernel_status()
+        if args.store is None:
+            return 0
+    elif args.store is None:
+        print("ptyflow info: error: give a STORE (or --kernels)", file=sys.stderr)
+        return 2
     console = Console()
     console.print(render_info(args.store, verify_checksums=False))
     if args.plot:

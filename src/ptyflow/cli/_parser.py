@@ -8,7 +8,9 @@ from pathlib import Path
 
 from ptyflow import __version__
 from ptyflow.cli import _commands
+from ptyflow.cli._compress import add_compress_parser
 from ptyflow.cli._provenance import add_provenance_parser
+from ptyflow.cli._transfer import add_transfer_parser
 
 __all__ = ["build_parser"]
 
@@ -73,7 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
         "provenance record. Exits 1 if the store breaks the contract (or, with --verify, a "
         "file no longer matches the manifest), 2 if it cannot be opened at all.",
     )
-    p.add_argument("store", type=Path, help="dataset store directory")
+    p.add_argument("store", type=Path, nargs="?", help="dataset store directory")
+    p.add_argument(
+        "--kernels",
+        action="store_true",
+        help="report whether the compression kernels are compiled and in Numba's disk cache "
+        "(compiles them if not); STORE is then optional",
+    )
     p.add_argument(
         "--verify", action="store_true", help="also recompute every file checksum (reads all data)"
     )
@@ -82,7 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_commands.info)
 
+    _add_overrides(add_compress_parser(sub))
     add_provenance_parser(sub)
+    add_transfer_parser(sub)
 
     p = sub.add_parser(
         "demo",

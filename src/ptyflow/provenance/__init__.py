@@ -14,7 +14,12 @@ that neither the data nor any record in the chain changed. See ``docs/provenance
 
 from typing import TYPE_CHECKING, Any
 
-from ptyflow.provenance._content import Problem, expected_hash, manifest_differences
+from ptyflow.provenance._content import (
+    Problem,
+    expected_hash,
+    manifest_differences,
+    manifest_problems,
+)
 from ptyflow.provenance._environment import Environment, capture_environment
 from ptyflow.provenance._hashing import (
     HASH_PREFIX,
@@ -138,6 +143,7 @@ __all__ = [
     "lineage",
     "lineage_json",
     "manifest_differences",
+    "manifest_problems",
     "public_key_text",
     "read_record",
     "record_field_problems",

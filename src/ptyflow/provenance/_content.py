@@ -18,13 +18,20 @@ from ptyflow.provenance._hashing import (
     HASH_PREFIX,
     ManifestEntry,
     OnBytes,
+    build_manifest,
     hash_files,
     list_files,
     tree_hash,
 )
 from ptyflow.provenance._record import HASH_EXCLUDES, MANIFEST_NAME, ProvenanceRecord
 
-__all__ = ["ContentPlan", "Problem", "expected_hash", "manifest_differences"]
+__all__ = [
+    "ContentPlan",
+    "Problem",
+    "expected_hash",
+    "manifest_differences",
+    "manifest_problems",
+]
 
 
 @dataclass(frozen=True)
@@ -56,16 +63,28 @@ def manifest_differences(
 ) -> list[Problem]:
     """Every file missing, not listed, or changed: ``listed`` is a manifest, ``current``
     maps each file now under ``root`` to its hex SHA-256."""
-    where = MANIFEST_NAME
     return (
-        [Problem(root / r, f"missing (listed in {where})") for r in listed if r not in current]
-        + [Problem(root / r, f"not listed in {where}") for r in current if r not in listed]
+        [Problem(root / r, "missing (listed in the manifest)") for r in listed if r not in current]
+        + [Problem(root / r, "not listed in the manifest") for r in current if r not in listed]
         + [
-            Problem(root / r, f"changed (its SHA-256 differs from {where})")
+            Problem(root / r, "checksum differs from the manifest (file modified)")
             for r, entry in listed.items()
             if r in current and current[r] != entry.get("sha256")
         ]
     )
+
+
+def manifest_problems(
+    root: Path,
+    manifest: Mapping[str, Mapping[str, object]],
+    current: Mapping[str, ManifestEntry] | None = None,
+) -> list[str]:
+    """:func:`manifest_differences` as ``PATH: problem`` lines; ``current`` is the
+    directory's manifest now (without it, every file is rehashed)."""
+    if current is None:
+        current = build_manifest(root, exclude=HASH_EXCLUDES)
+    now = {rel: entry["sha256"] for rel, entry in current.items()}
+    return [str(p) for p in manifest_differences(root, manifest, now)]
 
 
 def _read_manifest(root: Path) -> tuple[dict[str, ManifestEntry] | None, Problem | None]:

@@ -41,6 +41,7 @@ __all__ = [
     "finish_record",
     "read_record",
     "read_record_json",
+    "record_file",
     "record_hash_of",
     "record_path",
     "seal_record",
@@ -179,7 +180,9 @@ def finish_record(record: ProvenanceRecord, outputs: Sequence[ArtifactRef]) -> P
     return record.model_copy(update={"ended_utc": datetime.now(UTC), "outputs": list(outputs)})
 
 
-def _record_file(path: str | Path) -> Path:
+def record_file(path: str | Path) -> Path:
+    """``path`` itself if it is a record file (``provenance.json``, ``*.prov.json``), else
+    the record file of the artifact ``path``."""
     path = Path(path)
     if path.is_dir() or not (path.name == RECORD_NAME or path.name.endswith(".prov.json")):
         return record_path(path)
@@ -190,7 +193,7 @@ def read_record_json(path: str | Path) -> tuple[Path, dict[str, Any]]:
     """The record file of ``path`` (a record file or its artifact) and its raw JSON object."""
     if not Path(path).exists():
         raise ProvenanceError(f"{path}: no such artifact (file or directory)")
-    path = _record_file(path)
+    path = record_file(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

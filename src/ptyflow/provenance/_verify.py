@@ -24,9 +24,11 @@ from ptyflow.provenance._hashing import OnBytes
 from ptyflow.provenance._lineage import InputCheck, InputStatus, LineageStep, lineage, short
 from ptyflow.provenance._record import (
     RECORD_SCHEMA,
+    ProvenanceRecord,
     content_hash,
     read_record,
     read_record_json,
+    record_file,
     record_hash_of,
     record_path,
 )
@@ -132,7 +134,7 @@ def _record_problems(
 
 def _link_problems(step: LineageStep, check: InputCheck, finder: InputFinder) -> list[Problem]:
     """Is the input found, and is its record the one the child saw?"""
-    ref, child = check.ref, record_path(step.artifact)
+    ref, child = check.ref, record_file(step.artifact)
     name = f"input {ref.path} ({short(ref.content_hash, 16)}"
     name += f", record {ref.record_id})" if ref.record_id else ")"
     places = ", ".join(str(p) for p in finder.places(step.artifact.resolve().parent))
@@ -163,6 +165,22 @@ def _link_problems(step: LineageStep, check: InputCheck, finder: InputFinder) ->
             )
         ]
     return []
+
+
+def _described(artifact: Path, record: ProvenanceRecord) -> dict[Path, str]:
+    """The artifact(s) whose content ``record`` vouches for, and their content hashes.
+
+    Usually ``artifact`` itself. Given a record file (a transfer's record sits beside the
+    store it moved, ``NAME.transfer.prov.json``), its outputs found beside it by name.
+    """
+    if record_file(artifact) != artifact:
+        return {artifact: expected_hash(artifact, record)}
+    beside = {artifact.parent / Path(o.path).name: o.content_hash for o in record.outputs}
+    found = {path: digest for path, digest in beside.items() if path.exists()}
+    if not found:
+        names = ", ".join(p.name for p in beside) or "none"
+        raise ProvenanceError(f"none of its outputs ({names}) lies beside it")
+    return found
 
 
 def verify_chain(
@@ -199,9 +217,9 @@ def verify_chain(
         for check in step.inputs:
             problems += _link_problems(step, check, finder)
         try:
-            expected[step.artifact] = expected_hash(step.artifact, step.record)
+            expected.update(_described(step.artifact, step.record))
         except ProvenanceError as err:
-            problems.append(Problem(record_path(step.artifact), str(err)))
+            problems.append(Problem(record_file(step.artifact), str(err)))
     plan = ContentPlan(expected)
     if on_total is not None:
         on_total(plan.total_bytes)
