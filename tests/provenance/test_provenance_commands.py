@@ -160,3 +160,25 @@ def test_bad_trusted_key_names_the_key(tmp_path: Path) -> None:
     path.write_text('[trust]\nkeys = { lab = "ssh-ed25519 AAAA" }\n')
     with pytest.raises(ConfigError, match=r"keys.*'lab'.*ed25519:"):
         load_toml(path, ProvenanceConfig)
+
+
+def test_compression_records_verifies_down_the_chain_and_reruns(
+    simulated: Sim, tmp_path: Path
+) -> None:
+    from ptyflow.compress import compress_store
+    from ptyflow.config.compress import CompressCommandConfig
+
+    store, _ = simulated
+    config = CompressCommandConfig.model_validate({"compress": {"kind": "bin"}})
+    binned = compress_store(store, store.parent / "binned.zarr", config, progress=False).store
+    prov.check_record(binned, activity="compress", inputs=[store], compute=True)
+    report = prov.verify_chain(binned)
+    assert report.ok and [s.record.activity for s in report.steps] == ["compress", "simulate"]
+    again = prov.rerun(binned, tmp_path / "again.zarr")
+    assert again.reproduced and again.criterion.startswith("bit-identical")
+    # Even zarr.json: a compressed store keeps its input's acquisition times.
+    assert {f.match for f in again.files} == {prov.Match.IDENTICAL}
+    shard = next(p for p in sorted((store / "data").rglob("*")) if p.is_file() and "/c/" in str(p))
+    shard.write_bytes(shard.read_bytes()[:-1])
+    (problem,) = prov.verify_chain(binned).problems
+    assert problem.path == shard

@@ -9,6 +9,7 @@ Write with :func:`create_dataset` (a context-managed :class:`DatasetWriter`), re
 :func:`render_info` and :func:`plot_overview`.
 """
 
+from ptyflow.dataset._compare import compare_stores
 from ptyflow.dataset._info import render_info
 from ptyflow.dataset._layout import default_codec
 from ptyflow.dataset._live import live_detectors
@@ -41,6 +42,7 @@ __all__ = [
     "Detector",
     "FrameGrid",
     "Scan",
+    "compare_stores",
     "create_dataset",
     "default_codec",
     "live_detectors",
