@@ -23,11 +23,17 @@ from ptyflow.provenance._hashing import (
     list_files,
     tree_hash,
 )
-from ptyflow.provenance._record import HASH_EXCLUDES, MANIFEST_NAME, ProvenanceRecord
+from ptyflow.provenance._record import (
+    HASH_EXCLUDES,
+    MANIFEST_NAME,
+    ProvenanceRecord,
+    record_file,
+)
 
 __all__ = [
     "ContentPlan",
     "Problem",
+    "described",
     "expected_hash",
     "manifest_differences",
     "manifest_problems",
@@ -56,6 +62,22 @@ def expected_hash(artifact: Path, record: ProvenanceRecord) -> str:
             f"none named {artifact.name!r}; cannot tell which one to verify"
         )
     return candidates[0].content_hash
+
+
+def described(artifact: Path, record: ProvenanceRecord) -> dict[Path, str]:
+    """The artifact(s) whose content ``record`` vouches for, and their content hashes.
+
+    Usually ``artifact`` itself. Given a record file (a transfer's record sits beside the
+    store it moved, ``NAME.transfer.prov.json``), its outputs found beside it by name.
+    """
+    if record_file(artifact) != artifact:
+        return {artifact: expected_hash(artifact, record)}
+    beside = {artifact.parent / Path(o.path).name: o.content_hash for o in record.outputs}
+    found = {path: digest for path, digest in beside.items() if path.exists()}
+    if not found:
+        names = ", ".join(p.name for p in beside) or "none"
+        raise ProvenanceError(f"{artifact}: none of its outputs ({names}) lies beside it")
+    return found
 
 
 def manifest_differences(

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ptyflow.errors import ProvenanceError
-from ptyflow.provenance._content import expected_hash
+from ptyflow.provenance._content import described
 from ptyflow.provenance._record import (
     RECORD_SCHEMA,
     ProvenanceRecord,
@@ -97,8 +97,9 @@ def record_field_problems(
             problems.append(f"config.{key}: expected an integer seed, got {value!r}")
     if record.outputs:
         try:
-            if expected_hash(artifact, record) != content_hash(artifact):
-                problems.append("outputs: content hash differs from the artifact's")
+            for output, digest in described(artifact, record).items():
+                if digest != content_hash(output):
+                    problems.append(f"outputs: content hash differs from {output}'s")
         except ProvenanceError as err:
             problems.append(f"outputs: {err}")
     problems += _input_problems(record, [Path(p) for p in inputs])

@@ -19,12 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ptyflow.errors import ProvenanceError
-from ptyflow.provenance._content import ContentPlan, Problem, expected_hash
+from ptyflow.provenance._content import ContentPlan, Problem, described, expected_hash
 from ptyflow.provenance._hashing import OnBytes
 from ptyflow.provenance._lineage import InputCheck, InputStatus, LineageStep, lineage, short
 from ptyflow.provenance._record import (
     RECORD_SCHEMA,
-    ProvenanceRecord,
     content_hash,
     read_record,
     read_record_json,
@@ -167,22 +166,6 @@ def _link_problems(step: LineageStep, check: InputCheck, finder: InputFinder) ->
     return []
 
 
-def _described(artifact: Path, record: ProvenanceRecord) -> dict[Path, str]:
-    """The artifact(s) whose content ``record`` vouches for, and their content hashes.
-
-    Usually ``artifact`` itself. Given a record file (a transfer's record sits beside the
-    store it moved, ``NAME.transfer.prov.json``), its outputs found beside it by name.
-    """
-    if record_file(artifact) != artifact:
-        return {artifact: expected_hash(artifact, record)}
-    beside = {artifact.parent / Path(o.path).name: o.content_hash for o in record.outputs}
-    found = {path: digest for path, digest in beside.items() if path.exists()}
-    if not found:
-        names = ", ".join(p.name for p in beside) or "none"
-        raise ProvenanceError(f"none of its outputs ({names}) lies beside it")
-    return found
-
-
 def verify_chain(
     artifact: str | Path,
     *,
@@ -217,7 +200,7 @@ def verify_chain(
         for check in step.inputs:
             problems += _link_problems(step, check, finder)
         try:
-            expected.update(_described(step.artifact, step.record))
+            expected.update(described(step.artifact, step.record))
         except ProvenanceError as err:
             problems.append(Problem(record_file(step.artifact), str(err)))
     plan = ContentPlan(expected)

@@ -168,7 +168,10 @@ class Transfer:
             # says where it came from).
             inputs=[
                 ArtifactRef(
-                    path=dest_path, content_hash=store.content_hash, record_id=store.record_id
+                    path=dest_path,
+                    content_hash=store.content_hash,
+                    record_id=store.record_id,
+                    record_hash=store.record_hash,
                 )
             ],
         )
