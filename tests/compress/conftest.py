@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from ptyflow.compress import Compressor
+from ptyflow.config import validate_config
 from ptyflow.config.compress import CompressConfig
 from ptyflow.dataset import DatasetMetadata
 from ptyflow.testing import make_metadata
@@ -30,7 +31,7 @@ def disk_frames(n: int, dtype: Any, seed: int = 0, peak: float = 3.0) -> np.ndar
 
 
 def compressor(config: dict[str, Any], dtype: Any = np.uint16, **md: Any) -> Compressor:
-    comp = Compressor(CompressConfig.model_validate(config), raw_metadata(**md), dtype)
+    comp = Compressor(validate_config(config, CompressConfig), raw_metadata(**md), dtype)
     comp.warmup()
     return comp
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from ptyflow.compress import Compressor, build_masks, measure_center
+from ptyflow.config import validate_config
 from ptyflow.config.compress import CompressConfig, VirtualConfig
 from ptyflow.errors import ConfigError
 
@@ -27,7 +28,7 @@ def _pixel_angles() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _masks(detectors: list[dict[str, Any]], **virtual: Any) -> Any:
-    config = VirtualConfig.model_validate({"detectors": detectors, **virtual})
+    config = validate_config({"detectors": detectors, **virtual}, VirtualConfig)
     return build_masks(config, raw_metadata())
 
 
@@ -123,15 +124,15 @@ def test_bad_custom_masks_name_the_key(tmp_path: Path, array: np.ndarray, messag
 def test_overlapping_masks_take_the_dense_path_and_are_refused_on_the_label_path() -> None:
     overlapping = {"detectors": [{"kind": "bf"}, {"kind": "abf"}]}
     assert compressor({"kind": "virtual", "virtual": overlapping}).path == "dense"
-    config = CompressConfig.model_validate(
-        {"kind": "virtual", "virtual": {**overlapping, "path": "label"}}
+    config = validate_config(
+        {"kind": "virtual", "virtual": {**overlapping, "path": "label"}}, CompressConfig
     )
     with pytest.raises(ConfigError, match=r'\[compress.virtual\].path = "label" needs disjoint'):
         Compressor(config, raw_metadata(), np.uint16)
 
 
 def test_bin_factor_must_divide_the_detector() -> None:
-    config = CompressConfig.model_validate({"kind": "bin", "bin": {"factor": 5}})
+    config = validate_config({"kind": "bin", "bin": {"factor": 5}}, CompressConfig)
     with pytest.raises(ConfigError, match=r"\[compress.bin\].factor: 5 does not divide .*48, 48"):
         Compressor(config, raw_metadata(), np.uint16)
 
@@ -148,7 +149,7 @@ def test_measured_centre_is_sub_pixel(centre: tuple[float, float]) -> None:
 
 
 def test_measured_centre_moves_the_masks_and_frame_grid() -> None:
-    config = CompressConfig.model_validate({"kind": "virtual", "center": "measure"})
+    config = validate_config({"kind": "virtual", "center": "measure"}, CompressConfig)
     with pytest.raises(ConfigError, match="measure"):
         Compressor(config, raw_metadata(), np.uint16)
     comp = Compressor(config, raw_metadata(), np.uint16, center_px=(23.5, 24.5))

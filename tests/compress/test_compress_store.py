@@ -10,7 +10,7 @@ import pytest
 
 from ptyflow.compress import compress_store
 from ptyflow.compress._reference import bin_numpy, masks_numpy
-from ptyflow.config import load_toml
+from ptyflow.config import load_toml, validate_config
 from ptyflow.config.compress import CompressCommandConfig, DetectorPreset
 from ptyflow.dataset import DatasetState, live_detectors, open_dataset, validate_dataset
 from ptyflow.provenance import content_hash, read_record
@@ -34,7 +34,7 @@ def raw_store(tmp_path: Path) -> tuple[Path, np.ndarray]:
 
 
 def _config(**compress: Any) -> CompressCommandConfig:
-    return CompressCommandConfig.model_validate({"compress": compress})
+    return validate_config({"compress": compress}, CompressCommandConfig)
 
 
 def _live_reference(frames: np.ndarray, md: Any) -> dict[str, np.ndarray]:
