@@ -38,10 +38,13 @@ __all__ = ["ChainReport", "Trust", "Verification", "verify_artifact", "verify_ch
 
 @dataclass(frozen=True)
 class Verification:
+    """The outcome; on a mismatch ``problems`` names the files at fault (by the manifest)."""
+
     artifact: Path
     record_id: str
     expected_hash: str
     actual_hash: str
+    problems: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -53,9 +56,11 @@ def verify_artifact(artifact: str | Path) -> Verification:
     (no record hashes, signatures or ancestors: :func:`verify_chain` checks those)."""
     artifact = Path(artifact)
     record = read_record(artifact)
-    return Verification(
-        artifact, record.record_id, expected_hash(artifact, record), content_hash(artifact)
-    )
+    expected, actual = expected_hash(artifact, record), content_hash(artifact)
+    if actual == expected:
+        return Verification(artifact, record.record_id, expected, actual)
+    problems = tuple(str(p) for p in ContentPlan({artifact: expected}).run())
+    return Verification(artifact, record.record_id, expected, actual, problems)
 
 
 @dataclass(frozen=True)
