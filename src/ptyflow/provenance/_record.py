@@ -214,18 +214,15 @@ def read_record(path: str | Path) -> ProvenanceRecord:
         raise ProvenanceError(f"{path}: invalid provenance record: {err}") from None
 
 
-def artifact_ref(path: str | Path, *, known_hash: str | None = None) -> ArtifactRef:
-    """Reference an existing artifact as an input: its content hash, its record's id and hash.
-
-    ``known_hash``: the content hash if the caller just computed it (skips reading the bytes).
-    """
+def artifact_ref(path: str | Path) -> ArtifactRef:
+    """Reference an existing artifact as an input: its content hash, its record's id and hash."""
     try:
         record: ProvenanceRecord | None = read_record(record_path(path))
     except ProvenanceError:  # an external input (a user's file) carries no record
         record = None
     return ArtifactRef(
         path=str(Path(path).resolve()),
-        content_hash=known_hash or content_hash(path),
+        content_hash=content_hash(path),
         record_id=None if record is None else record.record_id,
         record_hash=None if record is None else record.record_hash,
     )
