@@ -114,8 +114,8 @@ def rerun(
 ) -> RerunReport:
     """Re-execute the step that made ``artifact`` into ``out`` and compare the results.
 
-    Inputs are found by record id and content hash (recorded path, beside the artifact,
-    ``search``), and must still hash to what the step used.
+    Inputs are found by record id and content hash (beside the artifact, at the recorded
+    path, in ``search``), and must still hash to what the step used.
     """
     artifact, out = Path(artifact), Path(out)
     step = first_step(artifact, search=search)
