@@ -69,6 +69,7 @@ def test_public_surface_is_exactly_this() -> None:
         "Detector",
         "FrameGrid",
         "Scan",
+        "compare_stores",
         "create_dataset",
         "default_codec",
         "live_detectors",

@@ -122,3 +122,10 @@ def test_json_file_artifact_is_hashed_not_taken_for_a_record(tmp_path: Path) -> 
 def test_command_names_ptyflow_under_python_m(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("sys.argv", ["/x/site-packages/ptyflow/__main__.py", "simulate", "a"])
     assert prov.start_record("simulate").command == ["ptyflow", "simulate", "a"]
+
+
+def test_public_surface_resolves_including_lazy_names() -> None:
+    for name in prov.__all__:
+        assert getattr(prov, name) is not None, name
+    # The stage-free core does not pull in the export or signing libraries.
+    assert {"to_prov", "sign_record", "generate_key"} <= set(prov.__all__)
