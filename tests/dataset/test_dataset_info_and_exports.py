@@ -68,6 +68,7 @@ def test_public_surface_is_exactly_this() -> None:
         "DatasetWriter",
         "Detector",
         "FrameGrid",
+        "Recovery",
         "Scan",
         "compare_stores",
         "create_dataset",
@@ -75,6 +76,7 @@ def test_public_surface_is_exactly_this() -> None:
         "live_detectors",
         "open_dataset",
         "plot_overview",
+        "recover_dataset",
         "render_info",
         "validate_dataset",
     }

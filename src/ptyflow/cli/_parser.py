@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from ptyflow import __version__
-from ptyflow.cli import _commands
+from ptyflow.cli import _commands, _recover
 from ptyflow.cli._compress import add_compress_parser
 from ptyflow.cli._provenance import add_provenance_parser
 from ptyflow.cli._transfer import add_transfer_parser
@@ -91,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_commands.info)
 
     _add_overrides(add_compress_parser(sub))
+    _recover.add_parser(sub)
     add_provenance_parser(sub)
     add_transfer_parser(sub)
 

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from ptyflow.errors import TransferError
+from ptyflow.errors import ProvenanceError, TransferError
 from ptyflow.provenance import (
     MANIFEST_NAME,
     RECORD_NAME,
@@ -130,7 +130,10 @@ def read_sealed(store: Path) -> SealedStore:
     record = None
     if (store / RECORD_NAME).is_file():
         meta[RECORD_NAME] = sha256_file(store / RECORD_NAME)
-        record = read_record(store / RECORD_NAME)
+        try:
+            record = read_record(store / RECORD_NAME)
+        except ProvenanceError as err:
+            raise TransferError(f"{store}: its provenance record is unreadable: {err}") from None
     if record is None:
         return SealedStore(store, entries, meta, None)
     return SealedStore(store, entries, meta, record.record_id, record.record_hash)
