@@ -28,6 +28,7 @@ __all__ = [
     "early_files",
     "find_stores",
     "is_sealed",
+    "manifest_tree_hash",
     "read_sealed",
     "safe_name",
     "source_hash_matches",
@@ -137,6 +138,14 @@ def read_sealed(store: Path) -> SealedStore:
     if record is None:
         return SealedStore(store, entries, meta, None)
     return SealedStore(store, entries, meta, record.record_id, record.record_hash)
+
+
+def manifest_tree_hash(store: Path) -> str | None:
+    """The tree hash the store's manifest describes now (None if unreadable or absent)."""
+    try:
+        return tree_hash(json.loads((store / MANIFEST_NAME).read_bytes()))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
 
 
 def early_files(store: Path, min_age_s: float) -> list[str]:
