@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ptyflow import __version__
-from ptyflow.cli import _commands
+from ptyflow.cli import _acquire, _commands
 
 __all__ = ["build_parser"]
 
@@ -153,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_provenance_actions(p)
+
+    _acquire.add_acquire_parsers(sub)
 
     p = sub.add_parser(
         "demo",

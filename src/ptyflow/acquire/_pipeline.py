@@ -1,0 +1,125 @@
+"""The daemon's pipeline: receive → decode (+compress) workers → writer, overlapping.
+
+- The receiving thread is the only owner of the ZeroMQ PULL socket. It drains up to
+  ``batch_frames`` messages at a time without parsing them and hands each batch to a
+  worker pool. The futures go into a bounded queue in arrival order: when the writer falls
+  behind, the queue fills, the receiver blocks, ZeroMQ's receive high-water mark fills and
+  the sender blocks. Nothing is dropped, and memory is bounded by
+  ``max_batches_in_flight × batch_frames`` messages.
+- Workers parse and decode a whole batch (the C decoder releases the GIL) and return the
+  events in order.
+- The writer thread takes futures in order, so series starts, frames and ends keep the
+  order they arrived in, and feeds the events to the :class:`SeriesManager`.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import zmq
+
+from ptyflow.acquire._events import BadMessage
+from ptyflow.acquire._manager import Event, SeriesManager
+from ptyflow.acquire._stream_v1 import decode_v1
+from ptyflow.acquire._stream_v2 import decode_v2
+from ptyflow.config.acquire import ReceiveConfig
+
+__all__ = ["Pipeline"]
+
+log = logging.getLogger("ptyflow.acquire")
+_POLL_MS = 50  # how often the receiver looks at the stop flag while the stream is quiet
+
+
+def _decode_batch(protocol: str, verify_hash: bool, batch: list[list[bytes]]) -> list[Event]:
+    if protocol == "v1":
+        return [decode_v1(parts, verify_hash) for parts in batch]
+    return [
+        decode_v2(parts[0])
+        if len(parts) == 1
+        else BadMessage("malformed", f"v2 message with {len(parts)} parts, expected 1")
+        for parts in batch
+    ]
+
+
+class Pipeline:
+    """Runs receive, decode and write until ``stop`` is set, then drains and finishes."""
+
+    def __init__(self, config: ReceiveConfig, manager: SeriesManager) -> None:
+        self.config = config
+        self.manager = manager
+        self._pending: queue.Queue[Future[list[Event]] | None] = queue.Queue(
+            config.max_batches_in_flight
+        )
+        self.messages_received = 0
+
+    @property
+    def queue_depth(self) -> int:
+        """Batches received but not yet written."""
+        return self._pending.qsize()
+
+    def run(self, stop: threading.Event, on_idle: Callable[[], None] = lambda: None) -> None:
+        """Receive until ``stop`` is set; every message received is decoded and handled."""
+        ctx: zmq.Context[zmq.Socket[Any]] = zmq.Context.instance()
+        sock = ctx.socket(zmq.PULL)
+        sock.setsockopt(zmq.RCVHWM, self.config.rcvhwm)
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.connect(self.config.endpoint)
+        writer = threading.Thread(target=self._write_loop, name="acquire-writer", daemon=True)
+        writer.start()
+        decode: Callable[[list[list[bytes]]], list[Event]] = lambda b: _decode_batch(  # noqa: E731
+            self.config.protocol, self.config.verify_hash, b
+        )
+        try:
+            with ThreadPoolExecutor(self.config.decode_workers, "acquire-decode") as pool:
+                self._receive(sock, pool, decode, stop, on_idle)
+                self._pending.put(None)
+                writer.join()
+        finally:
+            sock.close()
+        if self.manager.fatal is not None:
+            raise self.manager.fatal
+
+    def _receive(
+        self,
+        sock: zmq.Socket[Any],
+        pool: ThreadPoolExecutor,
+        decode: Callable[[list[list[bytes]]], list[Event]],
+        stop: threading.Event,
+        on_idle: Callable[[], None],
+    ) -> None:
+        n_batch = self.config.batch_frames
+        while not stop.is_set() and self.manager.fatal is None:
+            if not sock.poll(_POLL_MS):
+                on_idle()
+                continue
+            batch: list[list[bytes]] = []
+            try:
+                while len(batch) < n_batch:
+                    batch.append(sock.recv_multipart(zmq.NOBLOCK))
+            except zmq.Again:
+                pass
+            self.messages_received += len(batch)
+            self._pending.put(pool.submit(decode, batch))  # blocks when full: backpressure
+
+    def _write_loop(self) -> None:
+        while True:
+            try:
+                item = self._pending.get(timeout=0.2)
+            except queue.Empty:
+                self.manager.tick()
+                continue
+            if item is None:
+                break
+            if self.manager.fatal is not None:
+                continue  # drain, so the receiver never blocks on a dead writer
+            try:
+                self.manager.handle(item.result())
+            except Exception as err:  # a bug: stop the daemon, but finish the stores
+                log.exception("writer failed")
+                self.manager.fatal = err
+        self.manager.shutdown("daemon stopped")

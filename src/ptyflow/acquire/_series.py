@@ -1,0 +1,242 @@
+"""One series → one store: frame id → scan position, gaps, duplicates, out-of-order frames.
+
+Frame ids count from 0 through the series. With a scan of ``ny × nx`` positions and
+``n_time`` scans (an in-situ series), frame ``f`` lands at ``t = f // (ny·nx)`` and raster
+position ``f % (ny·nx)``, which is the flat index of ``(t, y, x)`` in the store. Only frames
+that arrived and decoded are written, so only they are marked in ``frames_received``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ptyflow.acquire._events import Frame, SeriesStart
+from ptyflow.config.acquire import AcquireConfig
+from ptyflow.dataset import (
+    Acquisition,
+    Compression,
+    DatasetMetadata,
+    DatasetWriter,
+    Detector,
+    Scan,
+    create_dataset,
+)
+from ptyflow.errors import PtyflowError
+from ptyflow.physics import center_pixel
+from ptyflow.provenance import start_record
+
+__all__ = ["SeriesCounts", "SeriesRecorder", "store_path"]
+
+log = logging.getLogger("ptyflow.acquire")
+
+
+@dataclass
+class SeriesCounts:
+    """What happened to the frames of one series (all counts are frames)."""
+
+    received: int = 0  # arrived, decoded and written
+    duplicate: int = 0  # a frame id that had already arrived (the first copy is kept)
+    out_of_order: int = 0  # arrived after a later frame id (still written)
+    out_of_range: int = 0  # a frame id beyond the scan
+    unwritten: int = 0  # arrived after the store failed
+    malformed: Counter[str] = field(default_factory=Counter)  # by reason
+    expected: int = 0
+
+    @property
+    def missing(self) -> int:
+        return self.expected - self.received
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "expected": self.expected,
+            "received": self.received,
+            "missing": self.missing,
+            "duplicate": self.duplicate,
+            "out_of_order": self.out_of_order,
+            "out_of_range": self.out_of_range,
+            "unwritten": self.unwritten,
+            "malformed": dict(self.malformed),
+        }
+
+
+def store_path(directory: Path, prefix: str, series: int) -> Path:
+    """A new store path for ``series``; an existing store is never reused or replaced."""
+    path = directory / f"{prefix}-{series:06d}.zarr"
+    k = 2
+    while path.exists():
+        path = directory / f"{prefix}-{series:06d}-{k}.zarr"
+        k += 1
+    return path
+
+
+def _nav_shape(start: SeriesStart, config: AcquireConfig) -> tuple[tuple[int, int], int | None]:
+    shape = config.scan.shape or start.scan_shape
+    if shape is None:
+        raise PtyflowError(
+            f"series {start.series}: no scan shape: set scan.shape in the config or send "
+            'header user data {"ptyflow": {"scan_shape": [ny, nx]}}'
+        )
+    n_time, n_scan = config.scan.n_time, shape[0] * shape[1]
+    if n_time is None and start.n_images is not None and start.n_images != n_scan:
+        if start.n_images % n_scan:
+            raise PtyflowError(
+                f"series {start.series}: {start.n_images} images announced, not a multiple "
+                f"of the scan's {shape[0]}×{shape[1]} = {n_scan} positions"
+            )
+        n_time = start.n_images // n_scan
+    return shape, n_time
+
+
+class SeriesRecorder:
+    """Writes the frames of one series into a new store; owned by the writer thread."""
+
+    def __init__(self, start: SeriesStart, first: Frame, config: AcquireConfig) -> None:
+        self.start = start
+        self.config = config
+        self.started_s = time.perf_counter()
+        self.counts = SeriesCounts()
+        self.frame_shape, self.dtype = first.data.shape, first.data.dtype
+        shape, n_time = _nav_shape(start, config)
+        det_cfg = start.config or {}
+        detector = Detector(
+            shape=self.frame_shape,
+            pixel_size_inv_A=config.detector.pixel_size_inv_A,
+            center_px=config.detector.center_px or center_pixel(self.frame_shape),
+            bit_depth=int(det_cfg.get("bit_depth_image") or self.dtype.itemsize * 8),
+            name=str(det_cfg.get("description") or config.detector.name),
+            serial=str(det_cfg["detector_number"]) if det_cfg.get("detector_number") else None,
+        )
+        scan = Scan(
+            shape=shape,
+            step_A=config.scan.step_A,
+            rotation_deg=config.scan.rotation_deg,
+            n_time=n_time,
+            time_step_s=config.scan.time_step_s if n_time else None,
+        )
+        metadata = DatasetMetadata(
+            acquisition=Acquisition(
+                beam=config.beam,
+                scan=scan,
+                detector=detector,
+                source=f"ptyflow acquire: DECTRIS stream {start.protocol} series {start.series} "
+                f"from {config.receive.endpoint}",
+                started_utc=datetime.now(UTC),
+            ),
+            compression=Compression(kind="none"),
+        )
+        self.nav_shape = metadata.nav_shape
+        self.counts.expected = int(np.prod(self.nav_shape))
+        self.seen = np.zeros(self.counts.expected, dtype=bool)
+        self.max_seen = -1
+        #: Total counts per frame (NaN where missing): the live image the status page shows.
+        self.live_sum = np.full(self.counts.expected, np.nan, dtype=np.float32)
+        self.path = store_path(config.output.directory, config.output.prefix, start.series)
+        self.writer: DatasetWriter | None = create_dataset(
+            self.path,
+            metadata,
+            dtype=self.dtype,
+            shard_nav=config.output.shard_nav,
+            chunk_nav=config.output.chunk_nav,
+        )
+        self.error: str | None = None
+        self.record = start_record("acquire", config=config)
+        log.info("series %d → %s (scan %s)", start.series, self.path, self.nav_shape)
+
+    def add(self, frames: list[Frame]) -> None:
+        """Place ``frames`` (all of this series) in the scan and write contiguous runs."""
+        accepted: list[Frame] = []
+        for f in frames:
+            i = f.frame
+            if i >= self.counts.expected:
+                self.counts.out_of_range += 1
+                continue
+            if f.data.shape != self.frame_shape or f.data.dtype != self.dtype:
+                self.counts.malformed["shape"] += 1
+                continue
+            if self.seen[i]:
+                self.counts.duplicate += 1
+                continue
+            if i < self.max_seen:
+                self.counts.out_of_order += 1
+            self.seen[i] = True
+            self.max_seen = max(self.max_seen, i)
+            accepted.append(f)
+        if self.writer is None:
+            self.counts.unwritten += len(accepted)
+            return
+        accepted.sort(key=lambda f: f.frame)
+        run: list[Frame] = []
+        for f in accepted:
+            if run and f.frame != run[-1].frame + 1:
+                self._write(run)
+                run = []
+            run.append(f)
+        if run:
+            self._write(run)
+
+    def _write(self, run: list[Frame]) -> None:
+        stack: NDArray[Any] = np.stack([f.data for f in run])
+        start = run[0].frame
+        assert self.writer is not None
+        try:
+            self.writer.write_frames(start, stack)
+        except Exception as err:  # disk full, unwritable: fail this series, keep the daemon
+            self._fail(err)
+            self.counts.unwritten += len(run)
+            return
+        self.counts.received += len(run)
+        self.live_sum[start : start + len(run)] = stack.sum(axis=(1, 2), dtype=np.float64)
+
+    def _fail(self, err: BaseException) -> None:
+        self.error = f"{self.path}: writing failed: {err}"
+        log.error("series %d failed: %s", self.start.series, self.error)
+        writer, self.writer = self.writer, None
+        if writer is not None:
+            try:
+                writer.__exit__(type(err), err, None)  # marks the store 'failed', keeps frames
+            except Exception as close_err:
+                log.error(
+                    "series %d: could not close the failed store: %s", self.start.series, close_err
+                )
+
+    def close(self, reason: str) -> dict[str, Any]:
+        """Finish the store (``complete``/``incomplete``) with its provenance record."""
+        seconds = time.perf_counter() - self.started_s
+        summary = {
+            "series": self.start.series,
+            "store": str(self.path),
+            "closed_because": reason,
+            "counts": self.counts.as_dict(),
+            "timing": {
+                "seconds": seconds,
+                "frames_per_s": self.counts.received / seconds if seconds > 0 else None,
+            },
+        }
+        record = self.record.model_copy(
+            update={
+                "config": {
+                    "daemon": self.config.model_dump(mode="json"),
+                    "detector_header": self.start.header,
+                    "detector_config": self.start.config,
+                    **{k: v for k, v in summary.items() if k != "store"},
+                }
+            }
+        )
+        if self.writer is not None:
+            writer, self.writer = self.writer, None
+            try:
+                writer.close(record)
+            except Exception as err:
+                self.error = f"{self.path}: closing failed: {err}"
+                log.error("series %d: %s", self.start.series, self.error)
+        summary["error"] = self.error
+        return summary
