@@ -46,6 +46,15 @@ def info(args: argparse.Namespace) -> int:
 
     from ptyflow.dataset import open_dataset, plot_overview, render_info, validate_dataset
 
+    if args.kernels:
+        from ptyflow.cli._compress import print_kernel_status
+
+        print_kernel_status()
+        if args.store is None:
+            return 0
+    elif args.store is None:
+        print("ptyflow info: error: give a STORE (or --kernels)", file=sys.stderr)
+        return 2
     console = Console()
     console.print(render_info(args.store, verify_checksums=False))
     if args.plot:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ptyflow import __version__
 from ptyflow.cli import _acquire, _commands
+from ptyflow.cli._compress import add_compress_parser
 
 __all__ = ["build_parser"]
 
@@ -130,7 +131,13 @@ def build_parser() -> argparse.ArgumentParser:
         "provenance record. Exits 1 if the store breaks the contract (or, with --verify, a "
         "file no longer matches the manifest), 2 if it cannot be opened at all.",
     )
-    p.add_argument("store", type=Path, help="dataset store directory")
+    p.add_argument("store", type=Path, nargs="?", help="dataset store directory")
+    p.add_argument(
+        "--kernels",
+        action="store_true",
+        help="report whether the compression kernels are compiled and in Numba's disk cache "
+        "(compiles them if not); STORE is then optional",
+    )
     p.add_argument(
         "--verify", action="store_true", help="also recompute every file checksum (reads all data)"
     )
@@ -138,6 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--plot", type=Path, metavar="PNG", help="also save a quick-look figure (live images)"
     )
     p.set_defaults(func=_commands.info)
+
+    _add_overrides(add_compress_parser(sub))
 
     p = sub.add_parser(
         "provenance",

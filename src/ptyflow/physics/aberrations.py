@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import Field
 
-from ptyflow.config._base import FiniteFloat, StrictModel
+from ptyflow._models import FiniteFloat, StrictModel
 
 __all__ = ["ABERRATION_ORDERS", "Aberrations", "aberration_phase"]
 
