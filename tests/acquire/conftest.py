@@ -23,6 +23,7 @@ from ptyflow.acquire import fetch_status
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 DEADLINE_S = 60.0
+NO_COMPRESSION = '[compress]\nkind = "none"'
 
 CONFIG = """\
 [receive]
@@ -38,12 +39,14 @@ step_A = [0.4, 0.4]
 {scan}
 [detector]
 pixel_size_inv_A = 0.02
+{compress}
 [output]
 directory = "{out}"
 shard_nav = [4, 4]
 chunk_nav = [2, 2]
 [status]
 progress = "off"
+log_interval_s = 3600.0
 """
 
 
@@ -88,14 +91,21 @@ class Emulator:
 
 class Daemon:
     def __init__(
-        self, tmp: Path, endpoint: str, protocol: str = "v1", scan: str = "", *extra: str
+        self,
+        tmp: Path,
+        endpoint: str,
+        protocol: str = "v1",
+        scan: str = "",
+        compress: str = NO_COMPRESSION,
     ) -> None:
         self.out = tmp / "out"
         self.config = tmp / f"acquire-{protocol}.toml"
         self.config.write_text(
-            CONFIG.format(endpoint=endpoint, protocol=protocol, scan=scan, out=self.out)
+            CONFIG.format(
+                endpoint=endpoint, protocol=protocol, scan=scan, out=self.out, compress=compress
+            )
         )
-        self.proc = ptyflow("acquire", "--config", self.config, *extra)
+        self.proc = ptyflow("acquire", "--config", self.config)
         self.log = ""
 
     def status(self) -> dict[str, Any]:
@@ -142,11 +152,15 @@ def run_pair(
     """Start an emulator with ``emu_args`` and a daemon connected to it."""
 
     def start(
-        *emu_args: str, protocol: str = "v1", scan: str = "", endpoint: str = "tcp://127.0.0.1:0"
+        *emu_args: str,
+        protocol: str = "v1",
+        scan: str = "",
+        endpoint: str = "tcp://127.0.0.1:0",
+        compress: str = NO_COMPRESSION,
     ) -> tuple[Emulator, Daemon]:
         emu = Emulator("--endpoint", endpoint, "--protocol", protocol, *emu_args)
         processes.append(emu.proc)
-        daemon = Daemon(tmp_path, emu.endpoint, protocol, scan)
+        daemon = Daemon(tmp_path, emu.endpoint, protocol, scan, compress)
         processes.append(daemon.proc)
         return emu, daemon
 

@@ -28,6 +28,9 @@ def test_template_loads_and_documents_every_key() -> None:
     ]
     for model in models:
         for key in type(model).model_fields:
+            if key == "edges_mrad":  # the alternative to edges_bf, shown in its comment
+                assert "edges_mrad = " in text
+                continue
             assert f"{key} =" in text or f"[{key}" in text or f".{key}]" in text, key
 
 

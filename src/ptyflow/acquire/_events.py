@@ -15,6 +15,7 @@ __all__ = [
     "BadMessage",
     "DetectorConfig",
     "Frame",
+    "FrameBlock",
     "SeriesEnd",
     "SeriesStart",
     "bad_message",
@@ -49,6 +50,22 @@ class Frame:
     series: int
     frame: int
     data: NDArray[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class FrameBlock:
+    """Consecutive decoded frames of one series, stacked: how frames travel to the writer.
+
+    ``data`` holds raw frames ``(n, rows, cols)`` until a worker compressed them with the
+    series' compressor: then ``compressor`` is that compressor, ``data`` its output and
+    ``live`` ``(n, 5)`` the live-image sums (``ptyflow.compress.LIVE_SUMS``).
+    """
+
+    series: int
+    ids: NDArray[np.int64]
+    data: NDArray[Any]
+    live: NDArray[np.float64] | None = None
+    compressor: Any = None
 
 
 @dataclass(frozen=True)

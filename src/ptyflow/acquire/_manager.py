@@ -15,7 +15,13 @@ from collections import Counter
 from dataclasses import replace
 from typing import Any
 
-from ptyflow.acquire._events import BadMessage, DetectorConfig, Frame, SeriesEnd, SeriesStart
+from ptyflow.acquire._events import (
+    BadMessage,
+    DetectorConfig,
+    FrameBlock,
+    SeriesEnd,
+    SeriesStart,
+)
 from ptyflow.acquire._series import SeriesRecorder
 from ptyflow.acquire._stream_v1 import n_images_of
 from ptyflow.config.acquire import AcquireConfig
@@ -23,7 +29,7 @@ from ptyflow.config.acquire import AcquireConfig
 __all__ = ["Event", "RateLimitedLog", "SeriesManager"]
 
 log = logging.getLogger("ptyflow.acquire")
-Event = SeriesStart | DetectorConfig | Frame | SeriesEnd | BadMessage
+Event = SeriesStart | DetectorConfig | FrameBlock | SeriesEnd | BadMessage
 
 
 class RateLimitedLog:
@@ -56,21 +62,22 @@ class SeriesManager:
         self.stray: Counter[str] = Counter()
         self.frames_received = 0
         self.fatal: BaseException | None = None
+        #: The open series' compressor, by series id, for the decode workers to use.
+        self.compressors: dict[int, Any] = {}
         self.last_event_s = time.monotonic()
         self._warn = RateLimitedLog(config.status.log_interval_s)
 
     def handle(self, events: list[Event]) -> None:
-        """Apply ``events`` in order; consecutive frames of the open series go as one block."""
+        """Apply ``events`` (frames come in blocks) in arrival order."""
         self.last_event_s = time.monotonic()
-        block: list[Frame] = []
         for ev in events:
-            if isinstance(ev, Frame) and self._series_open(ev):
-                block.append(ev)
-                continue
-            self._flush(block)
-            block = []
-            self._handle_one(ev)
-        self._flush(block)
+            if isinstance(ev, FrameBlock) and self._series_open(ev):
+                assert self.current is not None
+                before = self.current.counts.received
+                self.current.add(ev)
+                self.frames_received += self.current.counts.received - before
+            else:
+                self._handle_one(ev)
 
     def tick(self) -> None:
         """Called while the stream is quiet: close a series the detector abandoned."""
@@ -83,27 +90,22 @@ class SeriesManager:
 
     # -- internals ---------------------------------------------------------------------
 
-    def _series_open(self, frame: Frame) -> bool:
-        """True if ``frame`` belongs to the open series (opening its store if needed)."""
+    def _series_open(self, block: FrameBlock) -> bool:
+        """True if ``block`` belongs to the open series (opening its store if needed)."""
         if self.current is not None:
-            return frame.series == self.current.start.series
-        if self.pending is None or frame.series != self.pending.series:
+            return block.series == self.current.start.series
+        if self.pending is None or block.series != self.pending.series:
             return False
         try:
-            self.current = SeriesRecorder(self.pending, frame, self.config)
+            self.current = SeriesRecorder(self.pending, block, self.config)
         except Exception as err:  # no scan shape, unwritable directory: skip this series
-            log.error("series %d: cannot open a store: %s", frame.series, err)
-            self.closed.append({"series": frame.series, "store": None, "error": str(err)})
+            log.error("series %d: cannot open a store: %s", block.series, err)
+            self.closed.append({"series": block.series, "store": None, "error": str(err)})
             self.pending = None
             return False
         self.pending = None
+        self.compressors[block.series] = self.current.compressor
         return True
-
-    def _flush(self, block: list[Frame]) -> None:
-        if block and self.current is not None:
-            before = self.current.counts.received
-            self.current.add(block)
-            self.frames_received += self.current.counts.received - before
 
     def _handle_one(self, ev: Event) -> None:
         if isinstance(ev, SeriesStart):
@@ -120,11 +122,11 @@ class SeriesManager:
             else:
                 self._warn.warn("config", "a detector config arrived outside a series header")
                 self.stray["config"] += 1
-        elif isinstance(ev, Frame):  # not of the open series
-            self.stray["foreign"] += 1
+        elif isinstance(ev, FrameBlock):  # not of the open series
+            self.stray["foreign"] += len(ev.ids)
             self._warn.warn(
                 "foreign",
-                f"series {ev.series} frame {ev.frame}: not of the open "
+                f"series {ev.series} frames {ev.ids.min()}…{ev.ids.max()}: not of the open "
                 f"series ({self._open_series()}); dropped",
             )
         elif isinstance(ev, SeriesEnd):
@@ -160,6 +162,7 @@ class SeriesManager:
             self.pending = None
         if self.current is not None:
             cur, self.current = self.current, None
+            self.compressors.pop(cur.start.series, None)
             summary = cur.close(reason)
             self.closed.append(summary)
             c = summary["counts"]

@@ -6,14 +6,16 @@
   behind, the queue fills, the receiver blocks, ZeroMQ's receive high-water mark fills and
   the sender blocks. Nothing is dropped, and memory is bounded by
   ``max_batches_in_flight × batch_frames`` messages.
-- Workers parse and decode a whole batch (the C decoder releases the GIL) and return the
-  events in order.
+- Workers parse and decode a whole batch (the C decoder releases the GIL), stack runs of
+  frames into blocks and compress them with the open series' ``Compressor`` (nogil Numba
+  kernels), returning the events in order.
 - The writer thread takes futures in order, so series starts, frames and ends keep the
   order they arrived in, and feeds the events to the :class:`SeriesManager`.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import threading
@@ -21,29 +23,70 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+import numpy as np
 import zmq
 
-from ptyflow.acquire._events import BadMessage
+from ptyflow.acquire._events import BadMessage, Frame, FrameBlock
 from ptyflow.acquire._manager import Event, SeriesManager
+from ptyflow.acquire._stream_v1 import Event as Decoded
 from ptyflow.acquire._stream_v1 import decode_v1
 from ptyflow.acquire._stream_v2 import decode_v2
 from ptyflow.config.acquire import ReceiveConfig
 
-__all__ = ["Pipeline"]
+__all__ = ["Pipeline", "decode_batch"]
 
 log = logging.getLogger("ptyflow.acquire")
 _POLL_MS = 50  # how often the receiver looks at the stop flag while the stream is quiet
 
 
-def _decode_batch(protocol: str, verify_hash: bool, batch: list[list[bytes]]) -> list[Event]:
+def _decode(protocol: str, verify_hash: bool, parts: list[bytes]) -> Decoded:
     if protocol == "v1":
-        return [decode_v1(parts, verify_hash) for parts in batch]
-    return [
-        decode_v2(parts[0])
-        if len(parts) == 1
-        else BadMessage("malformed", f"v2 message with {len(parts)} parts, expected 1")
-        for parts in batch
-    ]
+        return decode_v1(parts, verify_hash)
+    if len(parts) != 1:
+        return BadMessage("malformed", f"v2 message with {len(parts)} parts, expected 1")
+    return decode_v2(parts[0])
+
+
+def _block(frames: list[Frame], compressors: dict[int, Any]) -> FrameBlock:
+    """Stack frames of one series; compress them here if the series' compressor is ready."""
+    first = frames[0]
+    data = np.empty((len(frames), *first.data.shape), first.data.dtype)
+    for i, f in enumerate(frames):
+        data[i] = f.data
+    ids = np.fromiter((f.frame for f in frames), np.int64, len(frames))
+    comp = compressors.get(first.series)
+    if comp is None or data.shape[1:] != comp.in_shape or data.dtype != comp.in_dtype:
+        return FrameBlock(first.series, ids, data)  # the writer compresses (or rejects) them
+    out, live = comp.empty_outputs(len(frames))
+    comp.compress(data, out, live)  # nogil: the other worker runs meanwhile
+    return FrameBlock(first.series, ids, out, live, comp)
+
+
+def decode_batch(
+    protocol: str, verify_hash: bool, compressors: dict[int, Any], batch: list[list[bytes]]
+) -> list[Event]:
+    """Decode a batch; runs of frames of one series, shape and dtype become blocks."""
+    out: list[Event] = []
+    run: list[Frame] = []
+    for parts in batch:
+        ev = _decode(protocol, verify_hash, parts)
+        if isinstance(ev, Frame):
+            if run and (ev.series, ev.data.shape, ev.data.dtype) != (
+                run[0].series,
+                run[0].data.shape,
+                run[0].data.dtype,
+            ):
+                out.append(_block(run, compressors))
+                run = []
+            run.append(ev)
+            continue
+        if run:
+            out.append(_block(run, compressors))
+            run = []
+        out.append(ev)
+    if run:
+        out.append(_block(run, compressors))
+    return out
 
 
 class Pipeline:
@@ -71,8 +114,8 @@ class Pipeline:
         sock.connect(self.config.endpoint)
         writer = threading.Thread(target=self._write_loop, name="acquire-writer", daemon=True)
         writer.start()
-        decode: Callable[[list[list[bytes]]], list[Event]] = lambda b: _decode_batch(  # noqa: E731
-            self.config.protocol, self.config.verify_hash, b
+        decode = functools.partial(
+            decode_batch, self.config.protocol, self.config.verify_hash, self.manager.compressors
         )
         try:
             with ThreadPoolExecutor(self.config.decode_workers, "acquire-decode") as pool:

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ptyflow.acquire._events import Frame, SeriesStart
+from ptyflow.acquire._events import FrameBlock, SeriesStart
+from ptyflow.compress import LIVE_SUMS, Compressor
 from ptyflow.config.acquire import AcquireConfig
 from ptyflow.dataset import (
     Acquisition,
@@ -99,12 +100,13 @@ def _nav_shape(start: SeriesStart, config: AcquireConfig) -> tuple[tuple[int, in
 class SeriesRecorder:
     """Writes the frames of one series into a new store; owned by the writer thread."""
 
-    def __init__(self, start: SeriesStart, first: Frame, config: AcquireConfig) -> None:
+    def __init__(self, start: SeriesStart, first: FrameBlock, config: AcquireConfig) -> None:
         self.start = start
         self.config = config
         self.started_s = time.perf_counter()
         self.counts = SeriesCounts()
-        self.frame_shape, self.dtype = first.data.shape, first.data.dtype
+        self.frame_shape: tuple[int, int] = first.data.shape[1:]  # raw: no compressor yet
+        self.dtype = first.data.dtype
         shape, n_time = _nav_shape(start, config)
         det_cfg = start.config or {}
         detector = Detector(
@@ -122,7 +124,7 @@ class SeriesRecorder:
             n_time=n_time,
             time_step_s=config.scan.time_step_s if n_time else None,
         )
-        metadata = DatasetMetadata(
+        raw = DatasetMetadata(
             acquisition=Acquisition(
                 beam=config.beam,
                 scan=scan,
@@ -133,68 +135,75 @@ class SeriesRecorder:
             ),
             compression=Compression(kind="none"),
         )
+        #: Built, checked against the detector and compiled before the store exists.
+        self.compressor = Compressor(config.compress, raw, self.dtype)
+        self.compressor.warmup()
+        metadata = self.compressor.metadata
         self.nav_shape = metadata.nav_shape
         self.counts.expected = int(np.prod(self.nav_shape))
         self.seen = np.zeros(self.counts.expected, dtype=bool)
         self.max_seen = -1
-        #: Total counts per frame (NaN where missing): the live image the status page shows.
-        self.live_sum = np.full(self.counts.expected, np.nan, dtype=np.float32)
+        #: Bright-field signal per frame (NaN where missing): the status page's live image.
+        self.live_bf = np.full(self.counts.expected, np.nan, dtype=np.float32)
         self.path = store_path(config.output.directory, config.output.prefix, start.series)
         self.writer: DatasetWriter | None = create_dataset(
             self.path,
             metadata,
-            dtype=self.dtype,
+            dtype=self.compressor.out_dtype,
             shard_nav=config.output.shard_nav,
             chunk_nav=config.output.chunk_nav,
+            masks=self.compressor.masks,
         )
         self.error: str | None = None
         self.record = start_record("acquire", config=config)
         log.info("series %d → %s (scan %s)", start.series, self.path, self.nav_shape)
 
-    def add(self, frames: list[Frame]) -> None:
-        """Place ``frames`` (all of this series) in the scan and write contiguous runs."""
-        accepted: list[Frame] = []
-        for f in frames:
-            i = f.frame
-            if i >= self.counts.expected:
-                self.counts.out_of_range += 1
-                continue
-            if f.data.shape != self.frame_shape or f.data.dtype != self.dtype:
-                self.counts.malformed["shape"] += 1
-                continue
-            if self.seen[i]:
-                self.counts.duplicate += 1
-                continue
-            if i < self.max_seen:
-                self.counts.out_of_order += 1
-            self.seen[i] = True
-            self.max_seen = max(self.max_seen, i)
-            accepted.append(f)
-        if self.writer is None:
-            self.counts.unwritten += len(accepted)
+    def add(self, block: FrameBlock) -> None:
+        """Place a block of this series' frames in the scan and write its contiguous runs."""
+        c = self.counts
+        if block.compressor is not self.compressor:  # decoded before the store existed
+            if block.data.shape[1:] != self.frame_shape or block.data.dtype != self.dtype:
+                c.malformed["shape"] += len(block.ids)
+                return
+            out, live = self.compressor.empty_outputs(len(block.ids))
+            self.compressor.compress(block.data, out, live)
+            block = FrameBlock(block.series, block.ids, out, live, self.compressor)
+        ids = block.ids
+        keep = ids < c.expected
+        c.out_of_range += int((~keep).sum())
+        # the first copy of each id wins: earlier in this block, or in an earlier block
+        _, first = np.unique(ids, return_index=True)
+        unique = np.zeros(len(ids), dtype=bool)
+        unique[first] = True
+        fresh = keep & unique & ~self.seen[np.where(keep, ids, 0)]
+        c.duplicate += int((keep & ~fresh).sum())
+        ids = ids[fresh]
+        if not len(ids):
             return
-        accepted.sort(key=lambda f: f.frame)
-        run: list[Frame] = []
-        for f in accepted:
-            if run and f.frame != run[-1].frame + 1:
-                self._write(run)
-                run = []
-            run.append(f)
-        if run:
-            self._write(run)
+        running_max = np.maximum.accumulate(np.concatenate([[self.max_seen], ids]))[:-1]
+        c.out_of_order += int((ids < running_max).sum())
+        self.max_seen = max(self.max_seen, int(ids.max()))
+        self.seen[ids] = True
+        if self.writer is None:
+            c.unwritten += len(ids)
+            return
+        data, live = block.data[fresh], block.live[fresh]  # type: ignore[index]
+        order = np.argsort(ids, kind="stable")
+        ids, data, live = ids[order], data[order], live[order]
+        breaks = np.flatnonzero(np.diff(ids) != 1) + 1
+        for a, b in zip([0, *breaks], [*breaks, len(ids)], strict=True):
+            self._write(int(ids[a]), data[a:b], live[a:b])
 
-    def _write(self, run: list[Frame]) -> None:
-        stack: NDArray[Any] = np.stack([f.data for f in run])
-        start = run[0].frame
+    def _write(self, start: int, data: NDArray[Any], live: NDArray[np.float64]) -> None:
         assert self.writer is not None
         try:
-            self.writer.write_frames(start, stack)
+            self.writer.write_frames(start, data, live=live)
         except Exception as err:  # disk full, unwritable: fail this series, keep the daemon
             self._fail(err)
-            self.counts.unwritten += len(run)
+            self.counts.unwritten += len(data)
             return
-        self.counts.received += len(run)
-        self.live_sum[start : start + len(run)] = stack.sum(axis=(1, 2), dtype=np.float64)
+        self.counts.received += len(data)
+        self.live_bf[start : start + len(data)] = live[:, LIVE_SUMS.index("bf")]
 
     def _fail(self, err: BaseException) -> None:
         self.error = f"{self.path}: writing failed: {err}"

@@ -1,7 +1,7 @@
 """The daemon's status: JSON metrics and a PNG of the live image over HTTP on loopback.
 
-``GET /metrics`` returns the metrics as JSON; ``GET /live.png`` the total-counts image of
-the open series (missing positions blank). The daemon writes the URL into
+``GET /metrics`` returns the metrics as JSON; ``GET /live.png`` the live bright-field image
+of the open series (missing positions blank). The daemon writes the URL into
 ``OUTPUT_DIR/acquire.status.json`` so ``ptyflow acquire status`` can find it.
 """
 
@@ -61,7 +61,7 @@ def _live_png(manager: SeriesManager) -> bytes:
     from matplotlib import pyplot as plt
 
     cur = manager.current
-    image = np.full((1, 1), np.nan) if cur is None else cur.live_sum.reshape(cur.nav_shape)
+    image = np.full((1, 1), np.nan) if cur is None else cur.live_bf.reshape(cur.nav_shape)
     while image.ndim > 2:  # a time series: show the latest scan that has frames
         filled = [i for i in range(len(image)) if np.isfinite(image[i]).any()]
         image = image[filled[-1] if filled else 0]

@@ -8,13 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, PositiveInt
+from pydantic import Field, PositiveInt, model_validator
 
 from ptyflow.config._base import PositiveFloat, StrictModel
+from ptyflow.config.compress import CompressConfig
 from ptyflow.physics import Probe
 
 __all__ = [
-    "AcquireCompressConfig",
     "AcquireConfig",
     "AcquireDetectorConfig",
     "AcquireScanConfig",
@@ -67,12 +67,6 @@ class AcquireDetectorConfig(StrictModel):
     name: str = Field("DECTRIS", min_length=1, description="used if the header has no name")
 
 
-class AcquireCompressConfig(StrictModel):
-    """The reduction applied to each frame before storage."""
-
-    kind: Literal["none"] = Field("none", description="'none': full frames")
-
-
 class OutputConfig(StrictModel):
     """Where and how the stores are written."""
 
@@ -103,6 +97,16 @@ class AcquireConfig(StrictModel):
     beam: Probe
     scan: AcquireScanConfig
     detector: AcquireDetectorConfig
-    compress: AcquireCompressConfig = Field(default_factory=AcquireCompressConfig)
+    compress: CompressConfig = Field(default_factory=CompressConfig)
+
+    @model_validator(mode="after")
+    def _center_known_live(self) -> AcquireConfig:
+        if self.compress.center == "measure":
+            raise ValueError(
+                '[compress].center = "measure" needs the whole scan; live, give '
+                "[detector].center_px (or leave it at the detector centre)"
+            )
+        return self
+
     output: OutputConfig
     status: StatusConfig = Field(default_factory=StatusConfig)
