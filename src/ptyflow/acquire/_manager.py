@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import replace
 from typing import Any
 
+from ptyflow.acquire._cpu import StageCPU
 from ptyflow.acquire._events import (
     BadMessage,
     DetectorConfig,
@@ -62,6 +63,8 @@ class SeriesManager:
         self.stray: Counter[str] = Counter()
         self.frames_received = 0
         self.fatal: BaseException | None = None
+        self.rejected: int | None = None  # a series whose store could not be opened
+        self.cpu = StageCPU()
         #: The open series' compressor, by series id, for the decode workers to use.
         self.compressors: dict[int, Any] = {}
         self.last_event_s = time.monotonic()
@@ -97,11 +100,11 @@ class SeriesManager:
         if self.pending is None or block.series != self.pending.series:
             return False
         try:
-            self.current = SeriesRecorder(self.pending, block, self.config)
+            self.current = SeriesRecorder(self.pending, block, self.config, self.cpu)
         except Exception as err:  # no scan shape, unwritable directory: skip this series
             log.error("series %d: cannot open a store: %s", block.series, err)
             self.closed.append({"series": block.series, "store": None, "error": str(err)})
-            self.pending = None
+            self.pending, self.rejected = None, block.series
             return False
         self.pending = None
         self.compressors[block.series] = self.current.compressor
@@ -111,7 +114,7 @@ class SeriesManager:
         if isinstance(ev, SeriesStart):
             if self.current or self.pending:
                 self._close(f"series {ev.series} started before the end of this one")
-            self.pending = ev
+            self.pending, self.rejected = ev, None
         elif isinstance(ev, DetectorConfig):
             if self.pending is not None and self.pending.config is None:
                 self.pending = replace(
@@ -122,6 +125,8 @@ class SeriesManager:
             else:
                 self._warn.warn("config", "a detector config arrived outside a series header")
                 self.stray["config"] += 1
+        elif isinstance(ev, FrameBlock) and ev.series == self.rejected:
+            self.stray["unopened"] += len(ev.ids)  # its store could not be opened (logged)
         elif isinstance(ev, FrameBlock):  # not of the open series
             self.stray["foreign"] += len(ev.ids)
             self._warn.warn(
@@ -130,7 +135,7 @@ class SeriesManager:
                 f"series ({self._open_series()}); dropped",
             )
         elif isinstance(ev, SeriesEnd):
-            if ev.series in (self._open_series(),):
+            if ev.series in (self._open_series(), self.rejected):
                 self._close("series end")
             else:
                 self.stray["foreign"] += 1

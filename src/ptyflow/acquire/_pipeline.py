@@ -15,10 +15,10 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import zmq
 
+from ptyflow.acquire._cpu import StageCPU
 from ptyflow.acquire._events import BadMessage, Frame, FrameBlock
 from ptyflow.acquire._manager import Event, SeriesManager
 from ptyflow.acquire._stream_v1 import Event as Decoded
@@ -47,7 +48,7 @@ def _decode(protocol: str, verify_hash: bool, parts: list[bytes]) -> Decoded:
     return decode_v2(parts[0])
 
 
-def _block(frames: list[Frame], compressors: dict[int, Any]) -> FrameBlock:
+def _block(frames: list[Frame], compressors: dict[int, Any], spent: list[float]) -> FrameBlock:
     """Stack frames of one series; compress them here if the series' compressor is ready."""
     first = frames[0]
     data = np.empty((len(frames), *first.data.shape), first.data.dtype)
@@ -58,14 +59,21 @@ def _block(frames: list[Frame], compressors: dict[int, Any]) -> FrameBlock:
     if comp is None or data.shape[1:] != comp.in_shape or data.dtype != comp.in_dtype:
         return FrameBlock(first.series, ids, data)  # the writer compresses (or rejects) them
     out, live = comp.empty_outputs(len(frames))
+    t0 = time.thread_time()
     comp.compress(data, out, live)  # nogil: the other worker runs meanwhile
+    spent.append(time.thread_time() - t0)
     return FrameBlock(first.series, ids, out, live, comp)
 
 
 def decode_batch(
-    protocol: str, verify_hash: bool, compressors: dict[int, Any], batch: list[list[bytes]]
+    protocol: str,
+    verify_hash: bool,
+    compressors: dict[int, Any],
+    batch: list[list[bytes]],
+    cpu: StageCPU | None = None,
 ) -> list[Event]:
     """Decode a batch; runs of frames of one series, shape and dtype become blocks."""
+    t0, spent = time.thread_time(), list[float]()  # compress CPU seconds, per block
     out: list[Event] = []
     run: list[Frame] = []
     for parts in batch:
@@ -76,16 +84,19 @@ def decode_batch(
                 run[0].data.shape,
                 run[0].data.dtype,
             ):
-                out.append(_block(run, compressors))
+                out.append(_block(run, compressors, spent))
                 run = []
             run.append(ev)
             continue
         if run:
-            out.append(_block(run, compressors))
+            out.append(_block(run, compressors, spent))
             run = []
         out.append(ev)
     if run:
-        out.append(_block(run, compressors))
+        out.append(_block(run, compressors, spent))
+    if cpu is not None:
+        cpu.add("compress", sum(spent))
+        cpu.add("decode", time.thread_time() - t0 - sum(spent))
     return out
 
 
@@ -114,9 +125,13 @@ class Pipeline:
         sock.connect(self.config.endpoint)
         writer = threading.Thread(target=self._write_loop, name="acquire-writer", daemon=True)
         writer.start()
-        decode = functools.partial(
-            decode_batch, self.config.protocol, self.config.verify_hash, self.manager.compressors
-        )
+        cfg, manager = self.config, self.manager
+
+        def decode(batch: list[list[bytes]]) -> list[Event]:
+            return decode_batch(
+                cfg.protocol, cfg.verify_hash, manager.compressors, batch, manager.cpu
+            )
+
         try:
             with ThreadPoolExecutor(self.config.decode_workers, "acquire-decode") as pool:
                 self._receive(sock, pool, decode, stop, on_idle)
@@ -140,6 +155,7 @@ class Pipeline:
             if not sock.poll(_POLL_MS):
                 on_idle()
                 continue
+            t0 = time.thread_time()
             batch: list[list[bytes]] = []
             try:
                 while len(batch) < n_batch:
@@ -147,7 +163,9 @@ class Pipeline:
             except zmq.Again:
                 pass
             self.messages_received += len(batch)
-            self._pending.put(pool.submit(decode, batch))  # blocks when full: backpressure
+            future = pool.submit(decode, batch)
+            self.manager.cpu.add("receive", time.thread_time() - t0)
+            self._pending.put(future)  # blocks when full: backpressure
 
     def _write_loop(self) -> None:
         while True:
@@ -161,8 +179,11 @@ class Pipeline:
             if self.manager.fatal is not None:
                 continue  # drain, so the receiver never blocks on a dead writer
             try:
-                self.manager.handle(item.result())
+                events = item.result()
+                with self.manager.cpu.measure("write"):
+                    self.manager.handle(events)
             except Exception as err:  # a bug: stop the daemon, but finish the stores
                 log.exception("writer failed")
                 self.manager.fatal = err
-        self.manager.shutdown("daemon stopped")
+        with self.manager.cpu.measure("write"):
+            self.manager.shutdown("daemon stopped")

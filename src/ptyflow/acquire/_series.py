@@ -9,6 +9,7 @@ that arrived and decoded are written, so only they are marked in ``frames_receiv
 from __future__ import annotations
 
 import logging
+import resource
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ptyflow.acquire._cpu import StageCPU
 from ptyflow.acquire._events import FrameBlock, SeriesStart
 from ptyflow.compress import LIVE_SUMS, Compressor
 from ptyflow.config.acquire import AcquireConfig
@@ -100,10 +102,13 @@ def _nav_shape(start: SeriesStart, config: AcquireConfig) -> tuple[tuple[int, in
 class SeriesRecorder:
     """Writes the frames of one series into a new store; owned by the writer thread."""
 
-    def __init__(self, start: SeriesStart, first: FrameBlock, config: AcquireConfig) -> None:
+    def __init__(
+        self, start: SeriesStart, first: FrameBlock, config: AcquireConfig, cpu: StageCPU
+    ) -> None:
         self.start = start
         self.config = config
         self.started_s = time.perf_counter()
+        self._cpu, self._cpu_at_start = cpu, cpu.snapshot()
         self.counts = SeriesCounts()
         self.frame_shape: tuple[int, int] = first.data.shape[1:]  # raw: no compressor yet
         self.dtype = first.data.dtype
@@ -218,8 +223,14 @@ class SeriesRecorder:
                 )
 
     def close(self, reason: str) -> dict[str, Any]:
-        """Finish the store (``complete``/``incomplete``) with its provenance record."""
+        """Finish the store (``complete``/``incomplete``) with its provenance record.
+
+        Timing: ``seconds`` from the first frame to the last frame handed to the writer;
+        ``cpu_s_by_stage`` the daemon's CPU time per stage meanwhile (all threads); the
+        sealing time is in the store's own record times (``ended_utc``).
+        """
         seconds = time.perf_counter() - self.started_s
+        cpu = self._cpu.snapshot()
         summary = {
             "series": self.start.series,
             "store": str(self.path),
@@ -228,6 +239,8 @@ class SeriesRecorder:
             "timing": {
                 "seconds": seconds,
                 "frames_per_s": self.counts.received / seconds if seconds > 0 else None,
+                "cpu_s_by_stage": {k: cpu[k] - self._cpu_at_start[k] for k in cpu},
+                "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
             },
         }
         record = self.record.model_copy(
