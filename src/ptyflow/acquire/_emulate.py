@@ -9,6 +9,7 @@ before the series header; a stop mid-series; and a restart with a new series.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -19,8 +20,19 @@ import zmq
 from numpy.typing import NDArray
 
 from ptyflow.acquire._codecs import encode_bslz4, encode_lz4
-from ptyflow.acquire._stream_v1 import encode_v1_end, encode_v1_header, encode_v1_image
-from ptyflow.acquire._stream_v2 import encode_v2_end, encode_v2_image, encode_v2_start
+from ptyflow.acquire._stream_v1 import (
+    encode_v1_end,
+    encode_v1_header,
+    encode_v1_image,
+    v1_image_head,
+)
+from ptyflow.acquire._stream_v2 import (
+    encode_v2_data,
+    encode_v2_end,
+    encode_v2_image,
+    encode_v2_start,
+    v2_image_message,
+)
 from ptyflow.errors import PtyflowError
 
 __all__ = ["EmulatorPlan", "FrameSource", "emulate", "parse_ids", "synthetic_frames"]
@@ -135,7 +147,7 @@ class _Encoder:
 
     def __init__(self, source: FrameSource, plan: EmulatorPlan, series: int) -> None:
         self.source, self.plan, self.series = source, plan, series
-        self._blobs: dict[int, bytes] = {}
+        self._cache: dict[int, tuple[NDArray[Any], bytes, list[bytes]]] = {}
         self.n_scan = source.scan_shape[0] * source.scan_shape[1]
 
     def header(self) -> list[list[bytes]]:
@@ -156,18 +168,31 @@ class _Encoder:
             return encode_v1_header(self.series, cfg, user, split=self.plan.split_header)
         return [[encode_v2_start(self.series, n, self.plan.detector_config, user)]]
 
-    def _blob(self, k: int, data: NDArray[Any]) -> bytes:
-        if k not in self._blobs:
-            enc = {"bslz4": encode_bslz4, "lz4": encode_lz4}.get(self.plan.encoding)
-            self._blobs[k] = enc(data) if enc else data.tobytes()
-            if len(self._blobs) > 4096:  # a store larger than that: encode as we go
-                self._blobs.pop(next(iter(self._blobs)))
-        return self._blobs[k]
+    def _cached(self, k: int) -> tuple[NDArray[Any], bytes, list[bytes]]:
+        """Source frame ``k``, its blob, and its message parts that do not name the frame."""
+        if k not in self._cache:
+            data = np.asarray(self.source.frames[k])
+            if self.plan.protocol == "v1":
+                enc = _V1_ENCODING[self.plan.encoding].format(bits=data.itemsize * 8)
+                parts = encode_v1_image(self.series, 0, data, enc)
+                blob, rest = parts[2], [hashlib.md5(parts[2]).hexdigest().encode(), *parts[1:]]
+            else:
+                alg = None if self.plan.encoding == "raw" else self.plan.encoding
+                enc_blob = {"bslz4": encode_bslz4, "lz4": encode_lz4}.get(alg or "")
+                blob = enc_blob(data) if enc_blob else data.tobytes()
+                rest = [encode_v2_data(data, alg, blob)]
+            self._cache[k] = (data, blob, rest)
+            if len(self._cache) > 4096:  # a large store: encode as we go
+                self._cache.pop(next(iter(self._cache)))
+        return self._cache[k]
 
     def image(self, frame: int) -> list[bytes]:
-        k = frame % len(self.source.frames)
-        data = np.asarray(self.source.frames[k])
-        blob = self._blob(k, data)
+        data, blob, rest = self._cached(frame % len(self.source.frames))
+        faulty = frame in self.plan.corrupt or frame in self.plan.malformed
+        if not faulty and self.plan.protocol == "v1":
+            return [v1_image_head(self.series, frame, rest[0].decode()), *rest[1:]]
+        if not faulty:
+            return [v2_image_message(self.series, frame, rest[0])]
         if frame in self.plan.corrupt:  # truncated and scrambled: undecodable
             blob = blob[:12] + bytes(reversed(blob[12 : max(13, len(blob) // 2)]))
         if self.plan.protocol == "v1":
@@ -198,7 +223,7 @@ def _send_series(sock: zmq.Socket[Any], enc: _Encoder, plan: EmulatorPlan, compl
             delay = t0 + sent * period_s - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
-        sock.send_multipart(enc.image(frame), copy=False)
+        sock.send_multipart(enc.image(frame))
     if complete or plan.stop_after is None:
         sock.send_multipart(enc.end())
     return len(order)

@@ -51,9 +51,7 @@ def _decode(protocol: str, verify_hash: bool, parts: list[bytes]) -> Decoded:
 def _block(frames: list[Frame], compressors: dict[int, Any], spent: list[float]) -> FrameBlock:
     """Stack frames of one series; compress them here if the series' compressor is ready."""
     first = frames[0]
-    data = np.empty((len(frames), *first.data.shape), first.data.dtype)
-    for i, f in enumerate(frames):
-        data[i] = f.data
+    data = np.stack([f.data for f in frames])
     ids = np.fromiter((f.frame for f in frames), np.int64, len(frames))
     comp = compressors.get(first.series)
     if comp is None or data.shape[1:] != comp.in_shape or data.dtype != comp.in_dtype:

@@ -151,17 +151,20 @@ class SeriesRecorder:
         #: Bright-field signal per frame (NaN where missing): the status page's live image.
         self.live_bf = np.full(self.counts.expected, np.nan, dtype=np.float32)
         self.path = store_path(config.output.directory, config.output.prefix, start.series)
-        self.writer: DatasetWriter | None = create_dataset(
-            self.path,
-            metadata,
-            dtype=self.compressor.out_dtype,
-            shard_nav=config.output.shard_nav,
-            chunk_nav=config.output.chunk_nav,
-            masks=self.compressor.masks,
-        )
+        self.writer: DatasetWriter | None = None
+        if config.output.write:
+            self.writer = create_dataset(
+                self.path,
+                metadata,
+                dtype=self.compressor.out_dtype,
+                shard_nav=config.output.shard_nav,
+                chunk_nav=config.output.chunk_nav,
+                masks=self.compressor.masks,
+            )
         self.error: str | None = None
         self.record = start_record("acquire", config=config)
-        log.info("series %d → %s (scan %s)", start.series, self.path, self.nav_shape)
+        where = self.path if self.writer is not None else "nowhere (output.write = false)"
+        log.info("series %d → %s (scan %s)", start.series, where, self.nav_shape)
 
     def add(self, block: FrameBlock) -> None:
         """Place a block of this series' frames in the scan and write its contiguous runs."""
@@ -189,7 +192,7 @@ class SeriesRecorder:
         c.out_of_order += int((ids < running_max).sum())
         self.max_seen = max(self.max_seen, int(ids.max()))
         self.seen[ids] = True
-        if self.writer is None:
+        if self.writer is None and self.config.output.write:  # the store failed
             c.unwritten += len(ids)
             return
         data, live = block.data[fresh], block.live[fresh]  # type: ignore[index]
@@ -200,9 +203,9 @@ class SeriesRecorder:
             self._write(int(ids[a]), data[a:b], live[a:b])
 
     def _write(self, start: int, data: NDArray[Any], live: NDArray[np.float64]) -> None:
-        assert self.writer is not None
         try:
-            self.writer.write_frames(start, data, live=live)
+            if self.writer is not None:  # None: a dry run (output.write = false)
+                self.writer.write_frames(start, data, live=live)
         except Exception as err:  # disk full, unwritable: fail this series, keep the daemon
             self._fail(err)
             self.counts.unwritten += len(data)
@@ -233,7 +236,7 @@ class SeriesRecorder:
         cpu = self._cpu.snapshot()
         summary = {
             "series": self.start.series,
-            "store": str(self.path),
+            "store": str(self.path) if self.config.output.write else None,
             "closed_because": reason,
             "counts": self.counts.as_dict(),
             "timing": {

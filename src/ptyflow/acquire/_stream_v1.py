@@ -12,12 +12,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import orjson
 from numpy.typing import NDArray
 
 from ptyflow.acquire._codecs import StreamError, decode_blob, encode_bslz4, encode_lz4
@@ -39,6 +41,7 @@ __all__ = [
     "encode_v1_header",
     "encode_v1_image",
     "n_images_of",
+    "v1_image_head",
 ]
 
 #: v1 encodings: the algorithm and the element size it implies (None: any).
@@ -59,8 +62,8 @@ Event = SeriesStart | DetectorConfig | Frame | SeriesEnd | BadMessage
 
 def _json(part: Any, what: str) -> dict[str, Any]:
     try:
-        doc = json.loads(bytes(part))
-    except (ValueError, UnicodeDecodeError) as err:
+        doc = orjson.loads(part)  # ~5× the standard library's speed: two parts per frame
+    except orjson.JSONDecodeError as err:
         raise StreamError("malformed", f"{what}: not valid JSON ({err})") from None
     if not isinstance(doc, dict):
         raise StreamError("malformed", f"{what}: expected a JSON object, got {type(doc).__name__}")
@@ -85,42 +88,49 @@ def n_images_of(config: dict[str, Any] | None) -> int | None:
     return triggers if config.get("trigger_mode") in ("exte", "inte") else n * triggers
 
 
-def _image(parts: Sequence[Any], head: dict[str, Any], verify_hash: bool) -> Frame:
-    series = _int(head, "series", "dimage-1.0")
-    frame = _int(head, "frame", f"series {series} dimage-1.0")
-    where = f"series {series} frame {frame}"
-    if len(parts) != 4:
-        raise StreamError("malformed", f"{where}: image message has {len(parts)} parts, expected 4")
-    desc = _json(parts[1], f"{where} dimage_d-1.0")
-    shape, type_, encoding = desc.get("shape"), desc.get("type"), desc.get("encoding")
-    if not (
-        isinstance(shape, list)
-        and len(shape) == 2
-        and all(isinstance(n, int) and n > 0 for n in shape)
-    ):
-        raise StreamError("shape", f"{where}: dimage_d shape {shape!r}, expected [x, y] > 0")
+@functools.lru_cache(maxsize=64)
+def _layout(shape: tuple[int, ...], type_: Any, encoding: Any) -> tuple[str | None, np.dtype[Any]]:
+    """The algorithm and dtype of a checked ``dimage_d`` (the same for every frame of a
+    series, so checked once); raises StreamError (``where`` is added by the caller)."""
+    if len(shape) != 2 or not all(isinstance(n, int) and n > 0 for n in shape):
+        raise StreamError("shape", f"dimage_d shape {list(shape)}, expected [x, y] > 0")
     if type_ not in _DTYPES:
-        raise StreamError("dtype", f"{where}: type {type_!r}, expected one of {list(_DTYPES)}")
+        raise StreamError("dtype", f"type {type_!r}, expected one of {list(_DTYPES)}")
     if encoding not in ENCODINGS:
-        raise StreamError(
-            "encoding", f"{where}: encoding {encoding!r}, expected one of {list(ENCODINGS)}"
-        )
+        raise StreamError("encoding", f"encoding {encoding!r}, expected one of {list(ENCODINGS)}")
     algorithm, elem = ENCODINGS[encoding]
     dtype = _DTYPES[type_]
     if elem is not None and elem != dtype.itemsize:
-        raise StreamError("encoding", f"{where}: encoding {encoding} does not fit type {type_}")
-    blob = parts[2]
-    if desc.get("size", len(blob)) != len(blob):
+        raise StreamError("encoding", f"encoding {encoding} does not fit type {type_}")
+    return algorithm, dtype
+
+
+def _image(parts: Sequence[Any], head: dict[str, Any], verify_hash: bool) -> Frame:
+    series = _int(head, "series", "dimage-1.0")
+    frame = _int(head, "frame", f"series {series} dimage-1.0")
+    if len(parts) != 4:
         raise StreamError(
-            "size", f"{where}: blob has {len(blob)} bytes, dimage_d size says {desc.get('size')}"
+            "malformed", f"series {series} frame {frame}: image message has {len(parts)} parts"
         )
-    digest = head.get("hash")
-    if verify_hash and digest and hashlib.md5(blob).hexdigest() != digest:
-        raise StreamError(
-            "hash", f"{where}: MD5 of the blob does not match the header hash {digest}"
-        )
-    data = decode_blob(blob, algorithm, dtype, (shape[1], shape[0]), where)  # [x, y]: width first
-    return Frame(series, frame, data)
+    desc = _json(parts[1], f"series {series} frame {frame} dimage_d-1.0")
+    shape = desc.get("shape")
+    try:
+        if not isinstance(shape, list):
+            raise StreamError("shape", f"dimage_d shape {shape!r}, expected [x, y]")
+        algorithm, dtype = _layout(tuple(shape), desc.get("type"), desc.get("encoding"))
+        blob = parts[2]
+        if desc.get("size", len(blob)) != len(blob):
+            raise StreamError(
+                "size", f"blob has {len(blob)} bytes, dimage_d size says {desc.get('size')}"
+            )
+        digest = head.get("hash")
+        if verify_hash and digest and hashlib.md5(blob).hexdigest() != digest:
+            raise StreamError("hash", f"MD5 of the blob does not match the header hash {digest}")
+    except (StreamError, TypeError) as err:  # TypeError: unhashable values in dimage_d
+        reason = err.reason if isinstance(err, StreamError) else "malformed"
+        raise StreamError(reason, f"series {series} frame {frame}: {err}") from None
+    where = f"series {series} frame {frame}"
+    return Frame(series, frame, decode_blob(blob, algorithm, dtype, (shape[1], shape[0]), where))
 
 
 def decode_v1(parts: Sequence[Any], verify_hash: bool = True) -> Event:
@@ -174,6 +184,15 @@ def encode_v1_header(
     return [[head], [cfg]] if split else [[head, cfg]]
 
 
+def v1_image_head(series: int, frame: int, digest: str) -> bytes:
+    """Part 0 of an image message (the only part that changes from frame to frame)."""
+    return b'{"htype": "dimage-1.0", "series": %d, "frame": %d, "hash": "%s"}' % (
+        series,
+        frame,
+        digest.encode(),
+    )
+
+
 def encode_v1_image(
     series: int,
     frame: int,
@@ -184,32 +203,17 @@ def encode_v1_image(
     """The 4 parts of one image; ``blob`` overrides the encoded data (fault injection)."""
     algorithm = ENCODINGS[encoding][0]
     if blob is None:
-        blob = {"bslz4": encode_bslz4, "lz4": encode_lz4}.get(
-            algorithm or "", lambda a: a.tobytes()
-        )(data)
+        encode = {"bslz4": encode_bslz4, "lz4": encode_lz4}.get(algorithm or "")
+        blob = encode(data) if encode else data.tobytes()
     rows, cols = data.shape
+    desc = {"htype": "dimage_d-1.0", "shape": [cols, rows], "type": data.dtype.name,
+            "encoding": encoding, "size": len(blob)}  # fmt: skip
+    times = {"htype": "dconfig-1.0", "start_time": 0, "stop_time": 0, "real_time": 0}
     return [
-        json.dumps(
-            {
-                "htype": "dimage-1.0",
-                "series": series,
-                "frame": frame,
-                "hash": hashlib.md5(blob).hexdigest(),
-            }
-        ).encode(),
-        json.dumps(
-            {
-                "htype": "dimage_d-1.0",
-                "shape": [cols, rows],
-                "type": data.dtype.name,
-                "encoding": encoding,
-                "size": len(blob),
-            }
-        ).encode(),
+        v1_image_head(series, frame, hashlib.md5(blob).hexdigest()),
+        json.dumps(desc).encode(),
         blob,
-        json.dumps(
-            {"htype": "dconfig-1.0", "start_time": 0, "stop_time": 0, "real_time": 0}
-        ).encode(),
+        json.dumps(times).encode(),
     ]
 
 

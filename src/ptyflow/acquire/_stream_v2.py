@@ -25,7 +25,14 @@ from ptyflow.acquire._events import (
     scan_shape_from,
 )
 
-__all__ = ["decode_v2", "encode_v2_end", "encode_v2_image", "encode_v2_start"]
+__all__ = [
+    "decode_v2",
+    "encode_v2_data",
+    "encode_v2_end",
+    "encode_v2_image",
+    "encode_v2_start",
+    "v2_image_message",
+]
 
 _TYPED: dict[int, np.dtype[Any]] = {64: np.dtype("<u1"), 69: np.dtype("<u2"), 70: np.dtype("<u4")}
 _TAG_OF = {dt.name: tag for tag, dt in _TYPED.items()}
@@ -124,6 +131,28 @@ def encode_v2_start(
     return cbor2.dumps(doc)
 
 
+def encode_v2_data(
+    data: NDArray[Any], algorithm: str | None = "bslz4", blob: bytes | None = None
+) -> bytes:
+    """The CBOR ``data`` map of an image message; ``blob`` overrides the encoded data."""
+    if blob is None:
+        encode = {"bslz4": encode_bslz4, "lz4": encode_lz4}.get(algorithm or "")
+        blob = encode(data) if encode else data.tobytes()
+    content: Any = (
+        blob if algorithm is None else cbor2.CBORTag(_COMPRESSED, [algorithm, data.itemsize, blob])
+    )
+    typed = cbor2.CBORTag(_TAG_OF[data.dtype.name], content)
+    return cbor2.dumps({"threshold_1": cbor2.CBORTag(_MULTI_DIM, [list(data.shape), typed])})
+
+
+def v2_image_message(series: int, frame: int, data_map: bytes) -> bytes:
+    """An image message around an encoded ``data`` map (a CBOR map is its entries in a row,
+    so only the ids are encoded per frame)."""
+    entries = ("type", "image", "series_id", series, "series_unique_id", f"ptyflow-{series}",
+               "image_id", frame)  # fmt: skip
+    return b"\xa5" + b"".join(map(cbor2.dumps, entries)) + cbor2.dumps("data") + data_map
+
+
 def encode_v2_image(
     series: int,
     frame: int,
@@ -132,25 +161,7 @@ def encode_v2_image(
     blob: bytes | None = None,
 ) -> bytes:
     """One image message; ``blob`` overrides the encoded data (fault injection)."""
-    if blob is None:
-        blob = {"bslz4": encode_bslz4, "lz4": encode_lz4}.get(
-            algorithm or "", lambda a: a.tobytes()
-        )(data)
-    content: Any = (
-        blob if algorithm is None else cbor2.CBORTag(_COMPRESSED, [algorithm, data.itemsize, blob])
-    )
-    array = cbor2.CBORTag(
-        _MULTI_DIM, [list(data.shape), cbor2.CBORTag(_TAG_OF[data.dtype.name], content)]
-    )
-    return cbor2.dumps(
-        {
-            "type": "image",
-            "series_id": series,
-            "series_unique_id": f"ptyflow-{series}",
-            "image_id": frame,
-            "data": {"threshold_1": array},
-        }
-    )
+    return v2_image_message(series, frame, encode_v2_data(data, algorithm, blob))
 
 
 def encode_v2_end(series: int) -> bytes:

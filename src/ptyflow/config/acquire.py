@@ -72,6 +72,9 @@ class OutputConfig(StrictModel):
 
     directory: Path = Field(description="one store per series is written here")
     prefix: str = Field("series", min_length=1, description="store name: PREFIX-SERIES.zarr")
+    write: bool = Field(
+        True, description="false: receive, decode and compress only (a link or speed test)"
+    )
     shard_nav: Pair = Field((16, 16), description="scan positions per shard file (y, x)")
     chunk_nav: Pair = Field((4, 4), description="scan positions per compressed chunk (y, x)")
 
