@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
-from ptyflow.acquire import synthetic_frames
+from ptyflow.acquire import fetch_status, synthetic_frames
 from ptyflow.dataset import DatasetState, open_dataset, validate_dataset
+from ptyflow.errors import PtyflowError
 from ptyflow.provenance import read_record
 
 from .conftest import Daemon, Emulator
@@ -148,44 +150,36 @@ def test_npy_source_split_header_and_foreign_series(run_pair: Pair, tmp_path: Pa
     assert np.array_equal(np.asarray(ds.data_array[...]), stack)
 
 
-def test_stop_mid_series_then_sigterm_closes_the_store(run_pair: Pair) -> None:
-    emu, daemon = run_pair(
-        "--scan-shape", "8", "8", "--frame-shape", "32", "32", "--stop-after", "20"
-    )
-    emu.finish()
-    daemon.wait_received(20)
-    status = daemon.status()
-    assert status["current_counts"]["received"] == 20
-    log = daemon.stop(signal.SIGTERM)
-    assert daemon.proc.returncode == 0, log
-    ds = open_dataset(_store(daemon, 1))
-    assert ds.state == DatasetState.INCOMPLETE
-    assert np.array_equal(np.flatnonzero(ds.frames_received.reshape(-1)), np.arange(20))
-    assert _record(_store(daemon, 1))["closed_because"] == "daemon stopped"
-
-
-def test_status_endpoint_and_cli(run_pair: Pair, run_cli: Callable[..., Any]) -> None:
+def test_stop_mid_series_status_then_sigterm_closes_the_store(
+    run_pair: Pair, run_cli: Callable[..., Any]
+) -> None:
     emu, daemon = run_pair(
         "--scan-shape", "8", "8", "--frame-shape", "32", "32", "--stop-after", "30"
-    )
+    )  # fmt: skip
     emu.finish()
     daemon.wait_received(30)
+    # while the series hangs open: the status endpoint, its PNG and the CLI
     url = json.loads((daemon.out / "acquire.status.json").read_text())["url"]
     assert url.startswith("http://127.0.0.1:")
     with urllib.request.urlopen(f"{url}/live.png", timeout=10) as resp:
-        png = resp.read()
-    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+        assert resp.read().startswith(b"\x89PNG\r\n\x1a\n")
     cli = run_cli("acquire", "status", "--config", daemon.config)
     assert cli.returncode == 0, cli.stderr
     metrics = json.loads(cli.stdout)
     assert metrics["frames_received"] == 30 and metrics["missing"] == 34
+    assert metrics["current_counts"]["received"] == 30
     assert metrics["current_store"].endswith("series-000001.zarr")
     assert metrics["disk_free_bytes"] > 0
-    daemon.stop()
-    gone = run_cli("acquire", "status", "--url", url)
-    assert (
-        gone.returncode == 2 and "Traceback" not in gone.stderr and "does not answer" in gone.stderr
-    )
+
+    log = daemon.stop(signal.SIGTERM)
+    assert daemon.proc.returncode == 0, log
+    ds = open_dataset(_store(daemon, 1))
+    assert ds.state == DatasetState.INCOMPLETE
+    assert np.array_equal(np.flatnonzero(ds.frames_received.reshape(-1)), np.arange(30))
+    assert _record(_store(daemon, 1))["closed_because"] == "daemon stopped"
+    assert not (daemon.out / "acquire.status.json").exists()
+    with pytest.raises(PtyflowError, match="does not answer"):
+        fetch_status(url)
 
 
 def test_bad_config_exits_2_naming_the_key(run_cli: Callable[..., Any], tmp_path: Path) -> None:
