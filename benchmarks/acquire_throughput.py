@@ -41,6 +41,7 @@ KINDS = {
 CONFIG = """\
 [receive]
 endpoint = "{endpoint}"
+series_timeout_s = 600.0  # the machine is shared: a long stall must not end the series
 [beam]
 energy_eV = 300000.0
 semiangle_mrad = 21.4
@@ -138,7 +139,7 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=65536, help="a multiple of 256")
     parser.add_argument("--kinds", nargs="*", default=list(KINDS), choices=list(KINDS))
     args = parser.parse_args()
-    console = Console()
+    console = Console(width=160)
     bare, bare_send = bare_loop(args.frames)
     console.print(
         f"bare recv_multipart loop: {bare:,.0f} frames/s (emulator sent {bare_send:,.0f}/s)"

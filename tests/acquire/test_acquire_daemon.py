@@ -16,6 +16,7 @@ from ptyflow.acquire import fetch_status, synthetic_frames
 from ptyflow.dataset import DatasetState, open_dataset, validate_dataset
 from ptyflow.errors import PtyflowError
 from ptyflow.provenance import read_record
+from ptyflow.testing import make_metadata, poisson_frames, write_store
 
 from .conftest import Daemon, Emulator
 
@@ -95,38 +96,27 @@ def test_every_fault_is_counted_and_only_arrived_frames_are_marked(run_pair: Pai
     assert np.array_equal(np.asarray(second.data_array[...]).reshape(64, *FRAME), expected)
 
 
-def test_v2_over_ipc_fills_an_in_situ_time_series(run_pair: Pair, tmp_path: Path) -> None:
+def test_v2_over_ipc_streams_a_time_series_store(run_pair: Pair, tmp_path: Path) -> None:
+    """A (t, y, x) store with a position never received: the daemon's copy holds the same
+    frames and the same gap (the emulator never sends what the store lacks)."""
+    frames = poisson_frames((3, 4, 4), (24, 32), seed=2)
+    source = write_store(tmp_path / "source.zarr", make_metadata((4, 4), (24, 32), n_time=3),
+                         frames, skip={17}, shard_nav=(2, 2), chunk_nav=(2, 2))  # fmt: skip
     endpoint = f"ipc://{tmp_path}/detector.sock"
     emu, daemon = run_pair(
-        "--scan-shape",
-        "4",
-        "4",
-        "--frame-shape",
-        "32",
-        "32",
-        "--n-time",
-        "3",
-        "--encoding",
-        "lz4",
-        "--duplicate",
-        "20",
-        "--drop",
-        "17",
-        protocol="v2",
-        endpoint=endpoint,
-    )
+        "--store", str(source), "--encoding", "lz4", "--duplicate", "20", "--drop", "5",
+        protocol="v2", endpoint=endpoint,
+    )  # fmt: skip
     assert emu.endpoint == endpoint
     emu.finish()
     daemon.wait_closed(1)
     daemon.stop()
     ds = open_dataset(_store(daemon, 1))
-    assert ds.nav_shape == (3, 4, 4)
-    assert ds.metadata.acquisition.scan.n_time == 3
-    received = ds.frames_received
-    assert not received[1, 0, 1] and received.sum() == 47  # frame 17 = t 1, y 0, x 1
-    data = np.asarray(ds.data_array[...]).reshape(48, *FRAME)
-    keep = [i for i in range(48) if i != 17]
-    assert np.array_equal(data[keep], _expected(48)[keep])
+    assert ds.nav_shape == (3, 4, 4) and ds.metadata.acquisition.scan.n_time == 3
+    received = ds.frames_received.reshape(-1)
+    assert set(np.flatnonzero(~received)) == {5, 17}  # 17 = (t 1, y 0, x 1)
+    data = np.asarray(ds.data_array[...]).reshape(48, 24, 32)
+    assert np.array_equal(data[received], frames[received])
     assert _record(_store(daemon, 1))["counts"]["duplicate"] == 1
 
 

@@ -53,22 +53,43 @@ def parse_ids(text: str) -> frozenset[int]:
     return frozenset(ids)
 
 
+class _StoreFrames:
+    """A store's frames by flat index, read one at a time (the emulator caches blobs)."""
+
+    def __init__(self, path: Path) -> None:
+        from ptyflow.dataset import open_dataset
+
+        self._ds = open_dataset(path)
+        self.dtype = self._ds.dtype
+        self.shape = (self._ds.frames_received.size, *self._ds.frame_shape)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, k: int) -> NDArray[Any]:
+        return self._ds.read_frame(k)
+
+
 @dataclass(frozen=True)
 class FrameSource:
-    """Frames by scan position: ``frames`` is ``(n, ky, kx)`` in raster order."""
+    """Frames by frame id ``(n, ky, kx)``, cycled if the series is longer; ``missing``:
+    frame ids never to send (positions a source store never received)."""
 
-    frames: Any  # NDArray or a lazy zarr view with the same indexing
+    frames: Any  # NDArray, or anything indexable by frame id with .dtype and .shape
     scan_shape: tuple[int, int]
+    n_time: int = 1
+    missing: frozenset[int] = frozenset()
 
     @classmethod
     def from_store(cls, path: Path) -> FrameSource:
-        from ptyflow.dataset import open_dataset
-
-        ds = open_dataset(path)
-        if len(ds.nav_shape) != 2 or len(ds.frame_shape) != 2:
-            raise PtyflowError(f"{path}: the emulator streams (ny, nx, ky, kx) stores of frames")
-        data = np.asarray(ds.data_array[...]).reshape(-1, *ds.frame_shape)
-        return cls(_detector_frames(data, str(path)), (ds.nav_shape[0], ds.nav_shape[1]))
+        frames = _StoreFrames(path)
+        nav, frame_shape = frames._ds.nav_shape, frames._ds.frame_shape
+        if len(frame_shape) != 2:
+            raise PtyflowError(f"{path}: holds virtual-detector signals, not frames")
+        _detector_frames(frames.dtype, str(path))
+        missing = np.flatnonzero(~frames._ds.frames_received.reshape(-1))
+        n_time = nav[0] if len(nav) == 3 else 1
+        return cls(frames, (nav[-2], nav[-1]), n_time, frozenset(missing.tolist()))
 
     @classmethod
     def from_npy(cls, path: Path, scan_shape: tuple[int, int] | None) -> FrameSource:
@@ -81,17 +102,15 @@ class FrameSource:
                 f"{path}: expected (n, ky, kx) or (ny, nx, ky, kx), got {data.shape}"
             )
         shape = scan_shape or (1, len(data))
-        if shape[0] * shape[1] != len(data):
-            raise PtyflowError(f"{path}: {len(data)} frames do not fill a {shape} scan")
-        return cls(_detector_frames(data, str(path)), shape)
+        if len(data) % (shape[0] * shape[1]):
+            raise PtyflowError(f"{path}: {len(data)} frames do not fill {shape} scans")
+        _detector_frames(data.dtype, str(path))
+        return cls(data, shape, len(data) // (shape[0] * shape[1]))
 
 
-def _detector_frames(data: NDArray[Any], where: str) -> NDArray[Any]:
-    if data.dtype.name not in _DETECTOR_DTYPES:
-        raise PtyflowError(
-            f"{where}: dtype {data.dtype}; a detector sends one of {_DETECTOR_DTYPES}"
-        )
-    return data
+def _detector_frames(dtype: np.dtype[Any], where: str) -> None:
+    if dtype.name not in _DETECTOR_DTYPES:
+        raise PtyflowError(f"{where}: dtype {dtype}; a detector sends one of {_DETECTOR_DTYPES}")
 
 
 def synthetic_frames(
@@ -116,7 +135,7 @@ class EmulatorPlan:
     protocol: Literal["v1", "v2"] = "v1"
     encoding: Literal["bslz4", "lz4", "raw"] = "bslz4"
     series: int = 1
-    n_time: int = 1
+    n_time: int | None = None  # None: the source's
     rate_hz: float | None = None
     drop: frozenset[int] = frozenset()
     duplicate: frozenset[int] = frozenset()
@@ -129,15 +148,15 @@ class EmulatorPlan:
     restart: bool = False
     detector_config: dict[str, Any] = field(default_factory=dict)
 
-    def order(self, n_frames: int) -> list[int]:
-        """Frame ids in sending order, faults applied."""
+    def order(self, n_frames: int, missing: frozenset[int] = frozenset()) -> list[int]:
+        """Frame ids in sending order, faults applied, ``missing`` left out."""
         ids = list(range(n_frames if self.stop_after is None else min(n_frames, self.stop_after)))
         for i in sorted(self.reorder):
             if i + 1 < len(ids):
                 ids[i], ids[i + 1] = ids[i + 1], ids[i]
         out: list[int] = []
         for i in ids:
-            if i not in self.drop:
+            if i not in self.drop and i not in missing:
                 out += [i, i] if i in self.duplicate else [i]
         return out
 
@@ -149,18 +168,19 @@ class _Encoder:
         self.source, self.plan, self.series = source, plan, series
         self._cache: dict[int, tuple[NDArray[Any], bytes, list[bytes]]] = {}
         self.n_scan = source.scan_shape[0] * source.scan_shape[1]
+        self.n_frames = self.n_scan * (plan.n_time or source.n_time)
 
     def header(self) -> list[list[bytes]]:
         user = {"ptyflow": {"scan_shape": list(self.source.scan_shape)}}
-        n = self.n_scan * self.plan.n_time
-        rows, cols = np.shape(self.source.frames[0])
+        n = self.n_frames
+        rows, cols = self.source.frames.shape[1:]
         cfg = {
             "nimages": n,
             "ntrigger": 1,
             "trigger_mode": "exts",
             "x_pixels_in_detector": cols,
             "y_pixels_in_detector": rows,
-            "bit_depth_image": np.asarray(self.source.frames[0]).itemsize * 8,
+            "bit_depth_image": self.source.frames.dtype.itemsize * 8,
             "description": "ptyflow emulate",
             **self.plan.detector_config,
         }
@@ -214,8 +234,8 @@ class _Encoder:
 def _send_series(sock: zmq.Socket[Any], enc: _Encoder, plan: EmulatorPlan, complete: bool) -> int:
     for msg in enc.header():
         sock.send_multipart(msg)
-    n_total = enc.n_scan * plan.n_time
-    order = list(range(n_total)) if complete else plan.order(n_total)
+    clean = EmulatorPlan() if complete else plan
+    order = clean.order(enc.n_frames, enc.source.missing)
     period_s = 1.0 / plan.rate_hz if plan.rate_hz else 0.0
     t0 = time.perf_counter()
     for sent, frame in enumerate(order):

@@ -151,7 +151,9 @@ def add_acquire_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--encoding", choices=["bslz4", "lz4", "raw"], default="bslz4")
     p.add_argument("--series", type=int, default=1, help="series id (default: 1)")
     p.add_argument(
-        "--n-time", type=int, default=1, help="scans in the series (in-situ time series)"
+        "--n-time",
+        type=int,
+        help="scans in the series (in-situ time series; default: the source's, else 1)",
     )
     p.add_argument("--rate-hz", type=float, help="frames per second (default: flat out)")
     for name, what in [
