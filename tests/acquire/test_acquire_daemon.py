@@ -18,7 +18,7 @@ from ptyflow.errors import PtyflowError
 from ptyflow.provenance import read_record
 from ptyflow.testing import make_metadata, poisson_frames, write_store
 
-from .conftest import Daemon, Emulator
+from .conftest import CONFIG, NO_COMPRESSION, Daemon, Emulator
 
 FRAME = (32, 32)
 Pair = Callable[..., tuple[Emulator, Daemon]]
@@ -178,3 +178,8 @@ def test_bad_config_exits_2_naming_the_key(run_cli: Callable[..., Any], tmp_path
     proc = run_cli("acquire", "--config", cfg)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "endpont" in proc.stderr and "endpoint" in proc.stderr
+    cfg.write_text(CONFIG.format(endpoint="bogus://x", protocol="v1", scan="", out=tmp_path,
+                                 compress=NO_COMPRESSION))  # fmt: skip
+    proc = run_cli("acquire", "--config", cfg)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "[receive].endpoint 'bogus://x': cannot connect" in " ".join(proc.stderr.split())

@@ -20,6 +20,7 @@ from ptyflow.acquire._manager import SeriesManager
 from ptyflow.acquire._pipeline import Pipeline
 from ptyflow.acquire._status import STATUS_FILE, StatusServer, metrics
 from ptyflow.config.acquire import AcquireConfig
+from ptyflow.errors import ConfigError
 
 __all__ = ["run_daemon"]
 
@@ -63,7 +64,10 @@ class _Rate:
 def run_daemon(config: AcquireConfig, stop: threading.Event | None = None) -> list[dict[str, Any]]:
     """Receive series until ``stop`` is set (or SIGTERM/SIGINT); return each series' summary."""
     stop = stop or threading.Event()
-    config.output.directory.mkdir(parents=True, exist_ok=True)
+    try:
+        config.output.directory.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(f"[output].directory {config.output.directory}: {err}") from None
     manager = SeriesManager(config)
     pipeline = Pipeline(config.receive, manager)
     started_s, rate = time.monotonic(), _Rate()
@@ -73,7 +77,12 @@ def run_daemon(config: AcquireConfig, stop: threading.Event | None = None) -> li
 
     server = None
     if config.status.enabled:
-        server = StatusServer(config.status.host, config.status.port, snapshot, manager)
+        try:
+            server = StatusServer(config.status.host, config.status.port, snapshot, manager)
+        except OSError as err:
+            raise ConfigError(
+                f"[status] {config.status.host}:{config.status.port}: cannot serve there ({err})"
+            ) from None
         server.start(config.output.directory / STATUS_FILE)
         log.info("status: %s/metrics and %s/live.png", server.url, server.url)
     interactive = config.status.progress == "on" or (

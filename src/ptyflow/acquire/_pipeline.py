@@ -33,6 +33,7 @@ from ptyflow.acquire._stream_v1 import Event as Decoded
 from ptyflow.acquire._stream_v1 import decode_v1
 from ptyflow.acquire._stream_v2 import decode_v2
 from ptyflow.config.acquire import ReceiveConfig
+from ptyflow.errors import ConfigError
 
 __all__ = ["Pipeline", "decode_batch"]
 
@@ -120,7 +121,14 @@ class Pipeline:
         sock = ctx.socket(zmq.PULL)
         sock.setsockopt(zmq.RCVHWM, self.config.rcvhwm)
         sock.setsockopt(zmq.LINGER, 0)
-        sock.connect(self.config.endpoint)
+        try:
+            sock.connect(self.config.endpoint)
+        except zmq.ZMQError as err:
+            sock.close()
+            raise ConfigError(
+                f"[receive].endpoint {self.config.endpoint!r}: cannot connect ({err}); "
+                "expected tcp://HOST:PORT or ipc://PATH"
+            ) from None
         writer = threading.Thread(target=self._write_loop, name="acquire-writer", daemon=True)
         writer.start()
         cfg, manager = self.config, self.manager
