@@ -78,7 +78,7 @@ def timed(run: Callable[[int, slice], None], threads: int) -> float:
 def main() -> None:
     rng = np.random.default_rng(0)
     data, md = frames(rng), metadata()
-    console = Console()
+    console = Console(width=150)
     tmp = Path(tempfile.mkdtemp())
     dense_path = tmp / "dense16.npy"
     np.save(dense_path, rng.random((16, *SHAPE), dtype=np.float32))  # overlapping weights
@@ -147,13 +147,16 @@ def main() -> None:
 
     def run_com(t: int) -> float:
         outs = [np.empty((BATCH, 3)) for _ in range(t)]
-        return timed(lambda w, b: KERNELS["moments"](data[b], k_y, k_x, outs[w]), t)
+        return timed(lambda w, b: KERNELS["moments"](data[b], k_y, k_x, np.int64(0), outs[w]), t)
 
     def run_live(t: int) -> float:
         outs = [np.empty((BATCH, 5)) for _ in range(t)]
         runs = none._runs.args()
         no_signals = np.empty((0, 0), np.float32)
-        return timed(lambda w, b: KERNELS["label_live"](data[b], *runs, no_signals, outs[w]), t)
+        zero = np.int64(0)
+        return timed(
+            lambda w, b: KERNELS["label_live"](data[b], *runs, zero, no_signals, outs[w]), t
+        )
 
     rows: list[tuple[str, Callable[[int], float], int]] = [
         *(

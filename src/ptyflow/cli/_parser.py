@@ -8,6 +8,7 @@ from pathlib import Path
 from ptyflow import __version__
 from ptyflow.cli import _acquire, _commands
 from ptyflow.cli._compress import add_compress_parser
+from ptyflow.cli._transfer import add_transfer_parser
 
 __all__ = ["build_parser"]
 
@@ -162,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_provenance_actions(p)
+    add_transfer_parser(sub)
 
     _acquire.add_acquire_parsers(sub)
 

@@ -24,7 +24,7 @@ The API the acquisition daemon and ``ptyflow compress`` share::
 - :func:`compress_store` is ``ptyflow compress``; :func:`warm_up_all` and
   :func:`kernel_status` report whether the kernels are compiled and cached
   (``ptyflow info --kernels``).
-- The raw kernels (``bin_live``, ``label_live``, ``moments``, ``to_float32``) are in
+- The raw kernels (``bin_live``, ``label_live``, ``dense_live``, ``moments``) are in
   :data:`KERNELS`.
 """
 

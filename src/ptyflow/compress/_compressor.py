@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import numpy as np
@@ -95,7 +94,6 @@ class Compressor:
         self.mask_names: tuple[str, ...] = ()
         self.path: str | None = None  # "label" or "dense" for virtual data
         self._n_live = 0  # include_live: the live maps are the last masks
-        self._scratch = threading.local()
         self._zero = k.accumulator_zero(self.in_dtype)
         compression = self._plan(config, metadata.model_copy(update={"acquisition": acq}))
         self.metadata = metadata.model_copy(update={"acquisition": acq, "compression": compression})
@@ -213,25 +211,19 @@ class Compressor:
         else:
             self.out_dtype = np.dtype(np.float32)
             live = np.stack(list(live_detectors(probe).values()))
-            weights = np.concatenate([designed, live]).reshape(len(designed) + len(live), -1)
-            self._weights = np.ascontiguousarray(weights.T)  # (pixels, masks + live maps)
+            rows = [designed, live] + (
+                [] if (len(designed) + len(live)) % 2 == 0 else [live[:1] * 0]
+            )
+            weights = np.concatenate(rows)  # masks, live maps, a zero row to an even count
+            self._weights = np.ascontiguousarray(weights.reshape(len(weights), -1))
         return Compression(kind="virtual", mask_names=mask_set.names)
 
     def _dense(
         self, frames: NDArray[Any], out: NDArray[Any], live_out: NDArray[np.float64]
     ) -> None:
-        """One float32 matrix product for masks and live maps together (BLAS releases the GIL)."""
-        n = len(frames)
-        s = self._scratch
-        if getattr(s, "n", 0) < n:  # per thread, grown only for a larger batch than before
-            s.flat = np.empty((n, self._weights.shape[0]), np.float32)
-            s.product = np.empty((n, self._weights.shape[1]), np.float32)
-            s.n = n
-        flat, product = s.flat[:n], s.product[:n]
-        k.to_float32(frames, flat)
-        np.matmul(flat, self._weights, out=product)
-        n_designed = product.shape[1] - len(LIVE_SUMS)
-        out[:, :n_designed] = product[:, :n_designed]
-        live_out[:] = product[:, n_designed:]
+        """One float32 product of the frames with masks and live maps together."""
+        n_designed = len(self.mask_names) - self._n_live
+        flat = frames.reshape(len(frames), -1)  # a view of C-ordered frames
+        k.dense_live(flat, self._weights, out[:, :n_designed], live_out)
         if self._n_live:
             out[:, n_designed:] = live_out

@@ -1,4 +1,4 @@
-"""Numba kernels: k×k binning, label-mask sums, centre-of-mass moments, float conversion.
+"""Numba kernels: k×k binning, label-mask sums, dense-mask products, centre-of-mass moments.
 
 Every kernel takes a batch of frames ``(n, ky, kx)`` (uint8, uint16, uint32 or float32)
 and writes into output arrays the caller provides; none allocates more than a row of
@@ -25,9 +25,9 @@ __all__ = [
     "KERNELS",
     "accumulator_zero",
     "bin_live",
+    "dense_live",
     "label_live",
     "moments",
-    "to_float32",
 ]
 
 # fastmath lets LLVM vectorise float reductions (integer ones vectorise anyway); frames are
@@ -166,6 +166,10 @@ def bin_live(
                 for x in range(nx):
                     rows[x] += row[x]
             orow = binned[by]
+            if factor == 2:  # a constant stride: deinterleaving shuffles instead of gathers
+                for bx in range(ox):
+                    orow[bx] = rows[2 * bx] + rows[2 * bx + 1]
+                continue
             for bx in range(ox):
                 orow[bx] = rows[bx * factor]
             for m in range(1, factor):
@@ -208,16 +212,54 @@ def moments(frames: Any, k_y: Any, k_x: Any, zero: Any, out: Any) -> None:
 
 
 @_jit
-def to_float32(frames: Any, out: Any) -> None:
-    """``out[i]`` = frame ``i`` flattened to float32 (the dense-mask path's matrix product
-    input); counts up to 2**24 convert exactly."""
-    n, ny, nx = frames.shape
-    for i in range(n):
-        for y in range(ny):
-            row = frames[i, y]
-            base = y * nx
-            for x in range(nx):
-                out[i, base + x] = row[x]
+def _dense_store(out: Any, live_out: Any, i: int, k: int, value: Any) -> None:
+    """Column ``k`` of the dense product: a mask signal, then the five live sums."""
+    n_signals = out.shape[1]
+    if k < n_signals:
+        out[i, k] = value
+    elif k - n_signals < live_out.shape[1]:
+        live_out[i, k - n_signals] = value
+
+
+@_jit
+def dense_live(frames: Any, weights: Any, out: Any, live_out: Any) -> None:
+    """The dense-mask path: ``frames (n, pixels) @ weights.T`` in float32, where ``weights``
+    ``(n_signals + 5 [+ 1], pixels)`` holds the masks, then the five live maps (padded with
+    a zero row to an even count). Columns go to ``out`` then ``live_out``.
+
+    Blocked 4 frames × 2 weight rows, so each weight load serves four frames and the
+    counts are converted to float32 once per block; BLAS is avoided on purpose: its own
+    thread pool stalls when the callers' threads already fill the cores.
+    """
+    n, npix = frames.shape
+    m = weights.shape[0]
+    full = n - n % 4
+    for i in range(0, full, 4):
+        for k in range(0, m, 2):
+            w0, w1 = weights[k], weights[k + 1]
+            s0 = s1 = s2 = s3 = t0 = t1 = t2 = t3 = np.float32(0)
+            for j in range(npix):
+                a0 = np.float32(frames[i, j])
+                a1 = np.float32(frames[i + 1, j])
+                a2 = np.float32(frames[i + 2, j])
+                a3 = np.float32(frames[i + 3, j])
+                s0 += a0 * w0[j]
+                s1 += a1 * w0[j]
+                s2 += a2 * w0[j]
+                s3 += a3 * w0[j]
+                t0 += a0 * w1[j]
+                t1 += a1 * w1[j]
+                t2 += a2 * w1[j]
+                t3 += a3 * w1[j]
+            for d, (s, t) in enumerate(((s0, t0), (s1, t1), (s2, t2), (s3, t3))):
+                _dense_store(out, live_out, i + d, k, s)
+                _dense_store(out, live_out, i + d, k + 1, t)
+    for i in range(full, n):
+        for k in range(m):
+            s = np.float32(0)
+            for j in range(npix):
+                s += np.float32(frames[i, j]) * weights[k, j]
+            _dense_store(out, live_out, i, k, s)
 
 
 def accumulator_zero(dtype: np.dtype[Any]) -> np.int64 | np.float64:
@@ -229,7 +271,7 @@ def accumulator_zero(dtype: np.dtype[Any]) -> np.int64 | np.float64:
 #: The public kernels by name (for warm-up and ``ptyflow info --kernels``).
 KERNELS: dict[str, Any] = {
     "bin_live": bin_live,
+    "dense_live": dense_live,
     "label_live": label_live,
     "moments": moments,
-    "to_float32": to_float32,
 }

@@ -15,6 +15,7 @@ import numpy as np
 
 from ptyflow.compress._compressor import Compressor
 from ptyflow.compress._kernels import KERNELS
+from ptyflow.config import validate_config
 from ptyflow.config.compress import CompressConfig
 from ptyflow.dataset import Acquisition, DatasetMetadata, Detector, Scan
 from ptyflow.physics import Probe
@@ -72,7 +73,7 @@ def warm_up_all() -> float:
     for dtype, bits in _FRAME_TYPES:
         md = _metadata(bits)
         for config in _CONFIGS:
-            Compressor(CompressConfig.model_validate(config), md, dtype).warmup()
+            Compressor(validate_config(config, CompressConfig), md, dtype).warmup()
         frames = np.zeros((1, 4, 4), dtype)
         axis = np.zeros(4)
         zero = np.float64(0) if np.dtype(dtype).kind == "f" else np.int64(0)

@@ -14,7 +14,7 @@ import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ptyflow._files import partial_path
-from ptyflow.config.simulate import SimulateConfig
+from ptyflow.config.simulate import PhaseImageSpecimen, SimulateConfig
 from ptyflow.dataset import (
     Acquisition,
     Compression,
@@ -29,6 +29,7 @@ from ptyflow.provenance import (
     RECORD_NAME,
     ArtifactRef,
     ProvenanceRecord,
+    artifact_ref,
     content_hash,
     finish_record,
     start_record,
@@ -54,13 +55,26 @@ class SimulationResult:
 
 
 def truth_path(store: str | Path) -> Path:
-    """The ground-truth directory of a store: ``sample.zarr`` → ``sample.truth``."""
-    return Path(store).with_suffix(".truth")
+    """The ground-truth directory of a store: ``sample.zarr`` → ``sample.truth``.
+
+    Raises DatasetError for a path that cannot name a new store (``.``, ``/``, ``..``) or
+    that is a ground-truth path itself.
+    """
+    store = Path(store)
+    if store.name in ("", ".", ".."):
+        raise DatasetError(f"{store}: not a name for a new store; give one, e.g. sample.zarr")
+    if store.suffix == ".truth":
+        raise DatasetError(
+            f"{store}: ends in .truth, the suffix of ground-truth directories (a store "
+            f"{store.stem}.zarr has its truth in {store.name}); choose another name"
+        )
+    return store.with_suffix(".truth")
 
 
 def _metadata(plan: SimulationPlan) -> DatasetMetadata:
     cfg = plan.config
     det = cfg.detector
+    cy, cx = center_pixel(det.shape)
     return DatasetMetadata(
         acquisition=Acquisition(
             beam=cfg.beam,
@@ -70,7 +84,7 @@ def _metadata(plan: SimulationPlan) -> DatasetMetadata:
             detector=Detector(
                 shape=det.shape,
                 pixel_size_inv_A=det.pixel_size_inv_A,
-                center_px=center_pixel(det.shape),
+                center_px=(cy, cx),
                 bit_depth=32,
                 name="ptyflow-simulator",
             ),
@@ -183,8 +197,13 @@ def run_simulation(
     out_path = Path(out_path)
     truth_dir = truth_path(out_path)
     _check_truth_dir(truth_dir, overwrite)
-    record = start_record("simulate", config=config)
-    plan = plan_simulation(config)
+    plan = plan_simulation(config, out_path)
+    inputs = (
+        [artifact_ref(config.specimen.path)]
+        if isinstance(config.specimen, PhaseImageSpecimen)
+        else []
+    )
+    record = start_record("simulate", config=config, inputs=inputs)
     noise = config.dose.poisson_noise
     fractions: list[np.ndarray] = []
     bar = Progress(
@@ -220,6 +239,6 @@ def run_simulation(
     store_ref = ArtifactRef(
         path=str(out_path.resolve()), content_hash=writer.content_hash, record_id=record.record_id
     )
-    truth_record = start_record("simulate.truth", config=config, inputs=[store_ref])
+    truth_record = start_record("simulate.truth", config=config, inputs=[store_ref, *inputs])
     _write_truth(plan, truth_dir, beam_fraction, truth_record)
     return SimulationResult(out_path, truth_dir, beam_fraction, time.perf_counter() - t0)
