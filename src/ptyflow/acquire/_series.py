@@ -114,10 +114,11 @@ class SeriesRecorder:
         self.dtype = first.data.dtype
         shape, n_time = _nav_shape(start, config)
         det_cfg = start.config or {}
+        cy, cx = center_pixel(self.frame_shape)
         detector = Detector(
             shape=self.frame_shape,
             pixel_size_inv_A=config.detector.pixel_size_inv_A,
-            center_px=config.detector.center_px or center_pixel(self.frame_shape),
+            center_px=config.detector.center_px or (float(cy), float(cx)),
             bit_depth=int(det_cfg.get("bit_depth_image") or self.dtype.itemsize * 8),
             name=str(det_cfg.get("description") or config.detector.name),
             serial=str(det_cfg["detector_number"]) if det_cfg.get("detector_number") else None,
