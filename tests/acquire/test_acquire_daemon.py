@@ -183,3 +183,36 @@ def test_bad_config_exits_2_naming_the_key(run_cli: Callable[..., Any], tmp_path
     proc = run_cli("acquire", "--config", cfg)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "[receive].endpoint 'bogus://x': cannot connect" in " ".join(proc.stderr.split())
+
+
+def test_sigkill_then_recover_keeps_every_written_frame_and_restart_never_clobbers(
+    run_pair: Pair, run_cli: Callable[..., Any], processes: list[Any]
+) -> None:
+    emu, daemon = run_pair(
+        "--scan-shape", "8", "8", "--frame-shape", "32", "32", "--stop-after", "40"
+    )  # fmt: skip
+    emu.finish()
+    daemon.wait_received(40)  # rows 0-3 fill the first band of 4×4 shards: on disk
+    daemon.stop(signal.SIGKILL)
+    store = _store(daemon, 1)
+    assert open_dataset(store).state == DatasetState.ACQUIRING
+    fixed = run_cli("recover", store)
+    assert fixed.returncode == 0, fixed.stderr
+    ds = open_dataset(store)
+    assert ds.state == DatasetState.INCOMPLETE and validate_dataset(store) == []
+    received = ds.frames_received.reshape(-1)
+    assert received[:32].all() and not received[40:].any()  # 32…39 were still in memory
+    data = np.asarray(ds.data_array[...]).reshape(64, *FRAME)
+    assert np.array_equal(data[received], _expected(64)[received])
+    before = {p: p.read_bytes() for p in store.rglob("*") if p.is_file()}
+
+    # a restarted daemon receiving the same series id writes a new store beside it
+    emu2 = Emulator("--scan-shape", "2", "2", "--frame-shape", "32", "32")
+    processes.append(emu2.proc)
+    again = Daemon(daemon.out.parent, emu2.endpoint)
+    processes.append(again.proc)
+    emu2.finish()
+    again.wait_closed(1)
+    again.stop()
+    assert open_dataset(daemon.out / "series-000001-2.zarr").state == DatasetState.COMPLETE
+    assert {p: p.read_bytes() for p in store.rglob("*") if p.is_file()} == before

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ptyflow import __version__
-from ptyflow.cli import _acquire, _commands
+from ptyflow.cli import _acquire, _commands, _recover
 from ptyflow.cli._compress import add_compress_parser
 from ptyflow.cli._transfer import add_transfer_parser
 
@@ -148,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_commands.info)
 
     _add_overrides(add_compress_parser(sub))
+    _recover.add_parser(sub)
 
     p = sub.add_parser(
         "provenance",

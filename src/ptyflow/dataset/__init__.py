@@ -5,7 +5,8 @@ arrived (``frames_received``), live (quick-look) images, the metadata with units
 checksums and the provenance record.
 
 Write with :func:`create_dataset` (a context-managed :class:`DatasetWriter`), read with
-:func:`open_dataset`, check with :func:`validate_dataset`, summarise with
+:func:`open_dataset`, check with :func:`validate_dataset`, seal a crashed store with
+:func:`recover_dataset`, summarise with
 :func:`render_info` and :func:`plot_overview`.
 """
 
@@ -25,6 +26,7 @@ from ptyflow.dataset._metadata import (
 )
 from ptyflow.dataset._plot import plot_overview
 from ptyflow.dataset._reader import Dataset, open_dataset
+from ptyflow.dataset._recover import Recovery, recover_dataset
 from ptyflow.dataset._store import create_dataset
 from ptyflow.dataset._validate import validate_dataset
 from ptyflow.dataset._writer import DatasetWriter
@@ -40,12 +42,14 @@ __all__ = [
     "DatasetWriter",
     "Detector",
     "FrameGrid",
+    "Recovery",
     "Scan",
     "create_dataset",
     "default_codec",
     "live_detectors",
     "open_dataset",
     "plot_overview",
+    "recover_dataset",
     "render_info",
     "validate_dataset",
 ]

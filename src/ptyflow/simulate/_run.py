@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -13,7 +12,8 @@ from pathlib import Path
 import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from ptyflow._files import partial_path
+from ptyflow._files import partial_path, replace_directory
+from ptyflow._signals import signals_deferred
 from ptyflow.config.simulate import PhaseImageSpecimen, SimulateConfig
 from ptyflow.dataset import (
     Acquisition,
@@ -98,7 +98,8 @@ def _metadata(plan: SimulationPlan) -> DatasetMetadata:
 def _check_truth_dir(path: Path, overwrite: bool) -> None:
     """Refuse to clobber anything but an earlier ground truth, and that only with ``overwrite``.
 
-    Checked before simulating; the old truth is only removed once the new store exists.
+    Checked before simulating; the old truth is only replaced once the new store and truth
+    are both finished.
     """
     if not path.exists():
         return
@@ -112,19 +113,19 @@ def _check_truth_dir(path: Path, overwrite: bool) -> None:
 
 def _write_truth(
     plan: SimulationPlan, path: Path, beam_fraction: float, record: ProvenanceRecord
-) -> None:
-    """Write the ground truth and its record into a temp directory, then rename it into
-    place: a crash leaves no half-written truth that would block the next run."""
+) -> Path:
+    """Write the ground truth and its record into a temp directory beside ``path`` and return
+    it; the caller renames it into place, so a crash leaves no half-written truth."""
     tmp = partial_path(path)
     tmp.mkdir(parents=True)
     try:
         _write_truth_files(plan, tmp, beam_fraction)
         output = ArtifactRef(path=str(path.resolve()), content_hash=content_hash(tmp))
         write_record(finish_record(record, [output]), tmp / RECORD_NAME)
-        os.replace(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    return tmp
 
 
 def _write_truth_files(plan: SimulationPlan, path: Path, beam_fraction: float) -> None:
@@ -213,32 +214,40 @@ def run_simulation(
         TimeRemainingColumn(),
         disable=not progress,
     )
+    # The old store and truth (with --overwrite) stay until both new ones are finished.
     writer = create_dataset(
         out_path,
         _metadata(plan),
         dtype=np.uint32 if noise else np.float32,
         overwrite=overwrite,
         record=record,
+        replace_on_close=False,
     )
-    if truth_dir.exists():  # vetted above; it described the store just replaced
-        shutil.rmtree(truth_dir)
-    with bar, writer:
-        task = bar.add_task("simulate", total=len(plan.positions_A))
-        for block in plan.simulator.blocks(
-            plan.positions_A,
-            config.scan.shape,
-            plan.electrons_per_position,
-            poisson_seed=config.dose.seed if noise else None,
-            batch_size=config.numerics.batch_size,
-        ):
-            writer.write_frames(block.start_index, block.frames)
-            fractions.append(block.beam_fraction)
-            bar.advance(task, len(block.frames))
-    beam_fraction = float(np.concatenate(fractions).mean())
-    assert writer.content_hash is not None  # set when the with block closed the store
-    store_ref = ArtifactRef(
-        path=str(out_path.resolve()), content_hash=writer.content_hash, record_id=record.record_id
-    )
-    truth_record = start_record("simulate.truth", config=config, inputs=[store_ref, *inputs])
-    _write_truth(plan, truth_dir, beam_fraction, truth_record)
+    try:
+        with bar, writer:
+            task = bar.add_task("simulate", total=len(plan.positions_A))
+            for block in plan.simulator.blocks(
+                plan.positions_A,
+                config.scan.shape,
+                plan.electrons_per_position,
+                poisson_seed=config.dose.seed if noise else None,
+                batch_size=config.numerics.batch_size,
+            ):
+                writer.write_frames(block.start_index, block.frames)
+                fractions.append(block.beam_fraction)
+                bar.advance(task, len(block.frames))
+        beam_fraction = float(np.concatenate(fractions).mean())
+        assert writer.content_hash is not None  # set when the with block closed the store
+        store_ref = ArtifactRef(
+            path=str(out_path.resolve()),
+            content_hash=writer.content_hash,
+            record_id=record.record_id,
+        )
+        truth_record = start_record("simulate.truth", config=config, inputs=[store_ref, *inputs])
+        new_truth = _write_truth(plan, truth_dir, beam_fraction, truth_record)
+        with signals_deferred():  # the store and its truth are swapped in together
+            writer.commit()
+            replace_directory(new_truth, truth_dir)
+    finally:
+        writer.abort()  # after a commit only releases the lock
     return SimulationResult(out_path, truth_dir, beam_fraction, time.perf_counter() - t0)
