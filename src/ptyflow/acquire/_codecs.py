@@ -19,7 +19,14 @@ from numpy.typing import NDArray
 
 from ptyflow.errors import PtyflowError
 
-__all__ = ["BSLZ4_BLOCK_BYTES", "StreamError", "decode_blob", "encode_bslz4", "encode_lz4"]
+__all__ = [
+    "BSLZ4_BLOCK_BYTES",
+    "StreamError",
+    "decode_blob",
+    "encode_bslz4",
+    "encode_lz4",
+    "require_id",
+]
 
 #: bitshuffle's default block: 8 KiB of data (the HDF5 filter's choice with block size 0).
 BSLZ4_BLOCK_BYTES: Final = 8192
@@ -37,6 +44,14 @@ class StreamError(PtyflowError):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+def require_id(doc: dict[Any, Any], key: str, what: str) -> int:
+    """``doc[key]`` as a series or frame id (an integer ≥ 0), else StreamError naming it."""
+    value = doc.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise StreamError("malformed", f"{what}: '{key}' must be an integer ≥ 0, got {value!r}")
+    return value
 
 
 def encode_bslz4(frame: NDArray[Any]) -> bytes:

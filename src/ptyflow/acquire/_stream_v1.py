@@ -22,7 +22,13 @@ import numpy as np
 import orjson
 from numpy.typing import NDArray
 
-from ptyflow.acquire._codecs import StreamError, decode_blob, encode_bslz4, encode_lz4
+from ptyflow.acquire._codecs import (
+    StreamError,
+    decode_blob,
+    encode_bslz4,
+    encode_lz4,
+    require_id,
+)
 from ptyflow.acquire._events import (
     BadMessage,
     DetectorConfig,
@@ -70,13 +76,6 @@ def _json(part: Any, what: str) -> dict[str, Any]:
     return doc
 
 
-def _int(doc: dict[str, Any], key: str, what: str) -> int:
-    value = doc.get(key)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise StreamError("malformed", f"{what}: '{key}' must be an integer ≥ 0, got {value!r}")
-    return value
-
-
 def n_images_of(config: dict[str, Any] | None) -> int | None:
     """Images announced by a v1 detector config: ``nimages`` × ``ntrigger``, or only
     ``ntrigger`` in the trigger modes where each trigger takes one image (exte, inte)."""
@@ -106,8 +105,8 @@ def _layout(shape: tuple[int, ...], type_: Any, encoding: Any) -> tuple[str | No
 
 
 def _image(parts: Sequence[Any], head: dict[str, Any], verify_hash: bool) -> Frame:
-    series = _int(head, "series", "dimage-1.0")
-    frame = _int(head, "frame", f"series {series} dimage-1.0")
+    series = require_id(head, "series", "dimage-1.0")
+    frame = require_id(head, "frame", f"series {series} dimage-1.0")
     if len(parts) != 4:
         raise StreamError(
             "malformed", f"series {series} frame {frame}: image message has {len(parts)} parts"
@@ -146,7 +145,7 @@ def decode_v1(parts: Sequence[Any], verify_hash: bool = True) -> Event:
         if htype.startswith("dimage-"):
             return _image(parts, head, verify_hash)
         if htype.startswith("dheader-"):
-            series = _int(head, "series", "dheader")
+            series = require_id(head, "series", "dheader")
             config = _json(parts[1], f"series {series} config") if len(parts) > 1 else None
             appendix = [jsonable(_json(p, "header appendix")) for p in parts[2::2]]
             header = {**head, "appendix_parts": appendix} if appendix else head
@@ -159,7 +158,7 @@ def decode_v1(parts: Sequence[Any], verify_hash: bool = True) -> Event:
                 scan_shape_from(head.get("header_appendix")),
             )
         if htype.startswith("dseries_end-"):
-            return SeriesEnd(_int(head, "series", "dseries_end"))
+            return SeriesEnd(require_id(head, "series", "dseries_end"))
         raise StreamError("htype", f"unknown htype {htype!r}")
     except StreamError as err:
         return bad_message(err.reason, str(err), head, "series", "frame")

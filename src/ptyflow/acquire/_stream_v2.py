@@ -14,7 +14,13 @@ import cbor2
 import numpy as np
 from numpy.typing import NDArray
 
-from ptyflow.acquire._codecs import StreamError, decode_blob, encode_bslz4, encode_lz4
+from ptyflow.acquire._codecs import (
+    StreamError,
+    decode_blob,
+    encode_bslz4,
+    encode_lz4,
+    require_id,
+)
 from ptyflow.acquire._events import (
     BadMessage,
     Frame,
@@ -38,13 +44,6 @@ _TYPED: dict[int, np.dtype[Any]] = {64: np.dtype("<u1"), 69: np.dtype("<u2"), 70
 _TAG_OF = {dt.name: tag for tag, dt in _TYPED.items()}
 _MULTI_DIM, _COMPRESSED = 40, 56500
 Event = SeriesStart | Frame | SeriesEnd | BadMessage
-
-
-def _int(doc: dict[Any, Any], key: str, what: str) -> int:
-    value = doc.get(key)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise StreamError("malformed", f"{what}: '{key}' must be an integer ≥ 0, got {value!r}")
-    return value
 
 
 def _array(value: Any, where: str) -> NDArray[Any]:
@@ -89,15 +88,15 @@ def decode_v2(message: bytes) -> Event:
             raise StreamError("malformed", f"expected a CBOR map, got {type(doc).__name__}")
         kind = doc.get("type")
         if kind == "image":
-            series = _int(doc, "series_id", "image message")
-            frame = _int(doc, "image_id", f"series {series} image")
+            series = require_id(doc, "series_id", "image message")
+            frame = require_id(doc, "image_id", f"series {series} image")
             where = f"series {series} frame {frame}"
             data = doc.get("data")
             if not isinstance(data, dict) or not data:
                 raise StreamError("malformed", f"{where}: image without a data map")
             return Frame(series, frame, _array(next(iter(data.values())), where))
         if kind == "start":
-            series = _int(doc, "series_id", "start message")
+            series = require_id(doc, "series_id", "start message")
             n = doc.get("number_of_images")
             return SeriesStart(
                 series,
@@ -108,7 +107,7 @@ def decode_v2(message: bytes) -> Event:
                 scan_shape_from(doc.get("user_data")),
             )
         if kind == "end":
-            return SeriesEnd(_int(doc, "series_id", "end message"))
+            return SeriesEnd(require_id(doc, "series_id", "end message"))
         raise StreamError("htype", f"unknown message type {kind!r}")
     except StreamError as err:
         return bad_message(err.reason, str(err), doc, "series_id", "image_id")

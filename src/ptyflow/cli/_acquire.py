@@ -72,8 +72,9 @@ def emulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_acquire_parsers(sub: argparse._SubParsersAction) -> None:
-    """Register ``acquire`` and ``emulate`` (kept here so the main parser stays short)."""
+def add_acquire_parsers(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register ``acquire`` and ``emulate`` (kept here so the main parser stays short);
+    return the ``acquire`` parser, which takes ``--set`` overrides."""
     from pathlib import Path
 
     p = sub.add_parser(
@@ -98,16 +99,8 @@ def add_acquire_parsers(sub: argparse._SubParsersAction) -> None:
         "--config", "-c", type=Path, help="acquire config (TOML), see configs/acquire.toml"
     )
     p.add_argument("--url", help="status: the daemon's status URL (default: from --config)")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override one config value, TOML syntax, e.g. --set "
-        "receive.endpoint='\"tcp://10.0.0.5:9999\"' (repeatable)",
-    )
     p.set_defaults(func=acquire)
+    acquire_parser = p
 
     p = sub.add_parser(
         "emulate",
@@ -175,3 +168,4 @@ def add_acquire_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--stop-after", type=int, metavar="N", help="stop mid-series after N frames")
     p.add_argument("--restart", action="store_true", help="then send a new, complete series")
     p.set_defaults(func=emulate)
+    return acquire_parser

@@ -166,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_provenance_actions(p)
     add_transfer_parser(sub)
 
-    _acquire.add_acquire_parsers(sub)
+    _add_overrides(_acquire.add_acquire_parsers(sub))
 
     p = sub.add_parser(
         "demo",
