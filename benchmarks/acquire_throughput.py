@@ -118,6 +118,9 @@ def daemon_run(kind: str, write: bool, n_frames: int, tmp: Path) -> dict[str, An
     deadline = time.monotonic() + 600
     while summary is None and time.monotonic() < deadline:
         time.sleep(0.2)
+        if daemon.poll() is not None:
+            emu.kill()
+            raise RuntimeError(f"{kind}: the daemon exited: {daemon.communicate()[1][-2000:]}")
         try:
             summary = fetch_status(out)["last_series"]
         except Exception:

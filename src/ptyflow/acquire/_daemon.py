@@ -103,6 +103,10 @@ def run_daemon(config: AcquireConfig, stop: threading.Event | None = None) -> li
             )
             sys.stderr.flush()
 
+    from ptyflow.compress import warm_up_all
+
+    # compile (or load from Numba's cache) every kernel now, not when the first frame waits
+    log.info("acquire: compression kernels ready in %.1f s", warm_up_all())
     log.info("acquire: connecting to %s (%s)", config.receive.endpoint, config.receive.protocol)
     try:
         with _stop_on_signals(stop):

@@ -107,7 +107,6 @@ class SeriesRecorder:
     ) -> None:
         self.start = start
         self.config = config
-        self.started_s = time.perf_counter()
         self._cpu, self._cpu_at_start = cpu, cpu.snapshot()
         self.counts = SeriesCounts()
         self.frame_shape: tuple[int, int] = first.data.shape[1:]  # raw: no compressor yet
@@ -164,6 +163,7 @@ class SeriesRecorder:
             )
         self.error: str | None = None
         self.record = start_record("acquire", config=config)
+        self.started_s = time.perf_counter()  # compiled and created: frames flow from here
         where = self.path if self.writer is not None else "nowhere (output.write = false)"
         log.info("series %d → %s (scan %s)", start.series, where, self.nav_shape)
 
