@@ -3,6 +3,7 @@ stop the daemon or touch earlier stores (events fed as the decode workers produc
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -115,3 +116,24 @@ def test_no_scan_shape_skips_the_series_with_a_reason(tmp_path: Path, frames: np
     _series(manager, 5, frames)
     assert manager.closed[0]["store"] is None and "no scan shape" in manager.closed[0]["error"]
     assert manager.stray == {"unopened": frames.shape[0]}  # counted, not mistaken as foreign
+
+
+def test_silence_closes_a_started_series_but_not_an_armed_one(
+    tmp_path: Path, frames: np.ndarray
+) -> None:
+    manager = SeriesManager(
+        _config(tmp_path, "compress.kind=none", "receive.series_timeout_s=0.01")
+    )
+    header = encode_v1_header(9, {"nimages": len(frames)}, {})
+    manager.handle(decode_batch("v1", True, manager.compressors, header))
+    time.sleep(0.05)
+    manager.tick()  # armed, waiting for its trigger: kept
+    assert manager.pending is not None and not manager.closed
+    images = [encode_v1_image(9, i, f) for i, f in enumerate(frames[:5])]
+    manager.handle(decode_batch("v1", True, manager.compressors, images))
+    time.sleep(0.05)
+    manager.tick()  # frames began, then silence: the detector stopped mid-series
+    (summary,) = manager.closed
+    assert summary["closed_because"].startswith("no message for")
+    ds = open_dataset(Path(summary["store"]))
+    assert ds.state == DatasetState.INCOMPLETE and ds.frames_received.sum() == 5

@@ -83,9 +83,10 @@ class SeriesManager:
                 self._handle_one(ev)
 
     def tick(self) -> None:
-        """Called while the stream is quiet: close a series the detector abandoned."""
+        """Called while the stream is quiet: close a series the detector abandoned. A series
+        armed but without frames yet is kept: a detector may wait long for its trigger."""
         quiet_s = time.monotonic() - self.last_event_s
-        if (self.current or self.pending) and quiet_s > self.config.receive.series_timeout_s:
+        if self.current is not None and quiet_s > self.config.receive.series_timeout_s:
             self._close(f"no message for {quiet_s:.0f} s")
 
     def shutdown(self, reason: str) -> None:

@@ -41,7 +41,9 @@ class ReceiveConfig(StrictModel):
     )
     verify_hash: bool = Field(True, description="check each v1 blob's MD5 against its header")
     series_timeout_s: PositiveFloat = Field(
-        30.0, description="close a series as incomplete after this long without a message [s]"
+        30.0,
+        description="close a series as incomplete after this long without a message once "
+        "its frames have begun [s]",
     )
 
 
