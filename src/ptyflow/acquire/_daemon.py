@@ -64,6 +64,9 @@ class _Rate:
 def run_daemon(config: AcquireConfig, stop: threading.Event | None = None) -> list[dict[str, Any]]:
     """Receive series until ``stop`` is set (or SIGTERM/SIGINT); return each series' summary."""
     stop = stop or threading.Event()
+    # The decode workers are CPU-bound Python; a short switch interval lets the writer's
+    # and zarr's I/O threads get the GIL back quickly (the default 5 ms convoys them).
+    sys.setswitchinterval(0.0005)
     try:
         config.output.directory.mkdir(parents=True, exist_ok=True)
     except OSError as err:

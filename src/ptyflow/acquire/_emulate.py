@@ -254,7 +254,7 @@ def emulate(
     endpoint: str,
     plan: EmulatorPlan,
     on_bound: Any = None,
-    linger_s: float = 60.0,
+    linger_s: float | None = None,
 ) -> dict[str, Any]:
     """Bind ``endpoint``, stream the series (and a restart), wait until delivered.
 
@@ -282,7 +282,8 @@ def emulate(
                 sock, _Encoder(source, clean, plan.series + 1), clean, complete=True
             )
     finally:
-        sock.close(linger=int(linger_s * 1000))  # deliver what is queued, then give up
+        # deliver everything queued (a slow receiver must not lose the tail), unless limited
+        sock.close(linger=-1 if linger_s is None else int(linger_s * 1000))
     return {
         "endpoint": bound,
         "frames_sent": sent,
