@@ -98,7 +98,8 @@ def test_a_failing_disk_fails_that_series_only(
     _series(manager, 2, frames)
     summary = manager.closed[1]
     assert "No space left on device" in summary["error"]
-    assert summary["counts"]["unwritten"] > 0
+    counts = summary["counts"]
+    assert counts["unwritten"] > 0 and counts["received"] + counts["unwritten"] == len(frames)
     failed = open_dataset(Path(summary["store"]))
     assert failed.state == DatasetState.FAILED
     assert failed.frames_received.sum() == summary["counts"]["received"] < frames.shape[0]

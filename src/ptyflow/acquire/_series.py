@@ -193,9 +193,6 @@ class SeriesRecorder:
         c.out_of_order += int((ids < running_max).sum())
         self.max_seen = max(self.max_seen, int(ids.max()))
         self.seen[ids] = True
-        if self.writer is None and self.config.output.write:  # the store failed
-            c.unwritten += len(ids)
-            return
         data, live = block.data[fresh], block.live[fresh]  # type: ignore[index]
         order = np.argsort(ids, kind="stable")
         ids, data, live = ids[order], data[order], live[order]
@@ -204,8 +201,11 @@ class SeriesRecorder:
             self._write(int(ids[a]), data[a:b], live[a:b])
 
     def _write(self, start: int, data: NDArray[Any], live: NDArray[np.float64]) -> None:
+        if self.writer is None and self.config.output.write:  # the store failed earlier
+            self.counts.unwritten += len(data)
+            return
         try:
-            if self.writer is not None:  # None: a dry run (output.write = false)
+            if self.writer is not None:  # None here: a dry run (output.write = false)
                 self.writer.write_frames(start, data, live=live)
         except Exception as err:  # disk full, unwritable: fail this series, keep the daemon
             self._fail(err)
