@@ -150,7 +150,7 @@ def main() -> None:
     table = Table(
         title=f"ptyflow acquire, {args.frames:,} frames 96×96 uint16 bslz4, stream v1, tcp"
     )
-    for col in ("compress", "emulator send /s", "recv+decode+compress /s", "vs bare",
+    for col in ("compress", "emulator /s (paced)", "recv+decode+compress /s", "vs bare",
                 "end to end /s", "vs bare", "lost", "peak RSS MB",
                 "CPU s/1k: receive", "decode", "compress", "write"):  # fmt: skip
         table.add_column(col, justify="right")
@@ -175,7 +175,8 @@ def main() -> None:
         "recv+decode+compress: the daemon with output.write = false, first to last frame; "
         "end to end: first frame to the sealed store (provenance record times); CPU: the "
         "daemon's thread CPU time per stage, all threads summed; 'vs bare' is over the bare "
-        "recv_multipart loop measured in this run. Emulator and daemon share the 2 cores."
+        "recv_multipart loop measured in this run; the emulator's rate in a daemon run is paced "
+        "by the daemon's backpressure. Emulator and daemon share the 2 cores."
     )
 
 

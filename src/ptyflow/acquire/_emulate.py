@@ -231,7 +231,11 @@ class _Encoder:
         return [encode_v2_end(self.series)]
 
 
-def _send_series(sock: zmq.Socket[Any], enc: _Encoder, plan: EmulatorPlan, complete: bool) -> int:
+def _send_series(
+    sock: zmq.Socket[Any], enc: _Encoder, plan: EmulatorPlan, complete: bool
+) -> tuple[int, float]:
+    """Send one series; the frames sent and the seconds the images took (the header waits
+    for a receiver to connect, so it is not timed)."""
     for msg in enc.header():
         sock.send_multipart(msg)
     clean = EmulatorPlan() if complete else plan
@@ -244,9 +248,10 @@ def _send_series(sock: zmq.Socket[Any], enc: _Encoder, plan: EmulatorPlan, compl
             if delay > 0:
                 time.sleep(delay)
         sock.send_multipart(enc.image(frame))
+    seconds = time.perf_counter() - t0
     if complete or plan.stop_after is None:
         sock.send_multipart(enc.end())
-    return len(order)
+    return len(order), seconds
 
 
 def emulate(
@@ -273,14 +278,13 @@ def emulate(
             sock.send_multipart([b"\xff not a header"])
         enc = _Encoder(source, plan, plan.series)
         enc.image(0)  # encode once before timing starts
-        t0 = time.perf_counter()
-        sent = _send_series(sock, enc, plan, complete=False)
-        seconds = time.perf_counter() - t0
+        sent, seconds = _send_series(sock, enc, plan, complete=False)
         if plan.restart:
             clean = replace(plan, corrupt=frozenset(), malformed=frozenset())
-            sent += _send_series(
+            more, _ = _send_series(
                 sock, _Encoder(source, clean, plan.series + 1), clean, complete=True
             )
+            sent += more
     finally:
         # deliver everything queued (a slow receiver must not lose the tail), unless limited
         sock.close(linger=-1 if linger_s is None else int(linger_s * 1000))
