@@ -92,9 +92,12 @@ def run_daemon(config: AcquireConfig, stop: threading.Event | None = None) -> li
         config.status.progress == "auto" and sys.stderr.isatty()
     )
 
-    def on_idle() -> None:
+    last_line = [0.0]
+
+    def on_progress() -> None:  # from the receive loop: per batch, and while quiet
         hz = rate.update(manager.frames_received)
-        if interactive:
+        if interactive and time.monotonic() - last_line[0] >= 0.5:
+            last_line[0] = time.monotonic()
             cur = manager.current
             where = (
                 f"series {cur.start.series}: {cur.counts.received}/{cur.counts.expected}"
@@ -108,12 +111,12 @@ def run_daemon(config: AcquireConfig, stop: threading.Event | None = None) -> li
 
     from ptyflow.compress import warm_up_all
 
-    # compile (or load from Numba's cache) every kernel now, not when the first frame waits
-    log.info("acquire: compression kernels ready in %.1f s", warm_up_all())
-    log.info("acquire: connecting to %s (%s)", config.receive.endpoint, config.receive.protocol)
     try:
+        # compile (or load from Numba's cache) every kernel now, not while frame 1 waits
+        log.info("acquire: compression kernels ready in %.1f s", warm_up_all())
+        log.info("acquire: connecting to %s (%s)", config.receive.endpoint, config.receive.protocol)
         with _stop_on_signals(stop):
-            pipeline.run(stop, on_idle)
+            pipeline.run(stop, on_progress)
     finally:
         if server is not None:
             server.stop()

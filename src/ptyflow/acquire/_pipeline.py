@@ -115,7 +115,7 @@ class Pipeline:
         """Batches received but not yet written."""
         return self._pending.qsize()
 
-    def run(self, stop: threading.Event, on_idle: Callable[[], None] = lambda: None) -> None:
+    def run(self, stop: threading.Event, on_progress: Callable[[], None] = lambda: None) -> None:
         """Receive until ``stop`` is set; every message received is decoded and handled."""
         ctx: zmq.Context[zmq.Socket[Any]] = zmq.Context.instance()
         sock = ctx.socket(zmq.PULL)
@@ -140,7 +140,7 @@ class Pipeline:
 
         try:
             with ThreadPoolExecutor(self.config.decode_workers, "acquire-decode") as pool:
-                self._receive(sock, pool, decode, stop, on_idle)
+                self._receive(sock, pool, decode, stop, on_progress)
                 self._pending.put(None)
                 writer.join()
         finally:
@@ -154,12 +154,12 @@ class Pipeline:
         pool: ThreadPoolExecutor,
         decode: Callable[[list[list[bytes]]], list[Event]],
         stop: threading.Event,
-        on_idle: Callable[[], None],
+        on_progress: Callable[[], None],
     ) -> None:
         n_batch = self.config.batch_frames
         while not stop.is_set() and self.manager.fatal is None:
             if not sock.poll(_POLL_MS):
-                on_idle()
+                on_progress()
                 continue
             t0 = time.thread_time()
             batch: list[list[bytes]] = []
@@ -172,6 +172,7 @@ class Pipeline:
             future = pool.submit(decode, batch)
             self.manager.cpu.add("receive", time.thread_time() - t0)
             self._pending.put(future)  # blocks when full: backpressure
+            on_progress()
 
     def _write_loop(self) -> None:
         while True:
