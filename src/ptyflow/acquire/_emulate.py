@@ -266,7 +266,7 @@ def emulate(
     ``on_bound(endpoint)`` is called with the real endpoint once bound (port 0 → a free
     port). Sending blocks until a receiver connects. Returns what was sent and how fast.
     """
-    ctx: zmq.Context[zmq.Socket[Any]] = zmq.Context.instance()
+    ctx: zmq.Context[zmq.Socket[Any]] = zmq.Context()  # its own, so term() waits for delivery
     sock = ctx.socket(zmq.PUSH)
     sock.setsockopt(zmq.SNDHWM, 4096)
     try:
@@ -288,6 +288,7 @@ def emulate(
     finally:
         # deliver everything queued (a slow receiver must not lose the tail), unless limited
         sock.close(linger=-1 if linger_s is None else int(linger_s * 1000))
+        ctx.term()  # returns once the queue is delivered (or the linger expired)
     return {
         "endpoint": bound,
         "frames_sent": sent,
