@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from ptyflow import testing
 from ptyflow.acquire import fetch_status
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -172,13 +173,6 @@ def run_cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run ``ptyflow ARGS`` to completion in ``tmp_path``."""
 
     def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "ptyflow", *map(str, args)],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=DEADLINE_S,
-            env=_env(),
-        )
+        return testing.run_cli(*args, cwd=tmp_path, timeout_s=DEADLINE_S, env=_env())
 
     return run
