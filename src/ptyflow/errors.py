@@ -7,7 +7,8 @@ Hierarchy::
     ├── DatasetError          a dataset store is missing, corrupt or violates the contract
     │   └── SchemaVersionError   the store was written under another schema version
     ├── PhysicsError          physically meaningless parameters (negative dose, ...)
-    └── ProvenanceError       a provenance record is missing, corrupt or does not verify
+    ├── ProvenanceError       a provenance record is missing, corrupt or does not verify
+    └── ScoreError            a result cannot be scored against a ground truth (no overlap, ...)
 
 Each message names the thing at fault (file, key, field, frame) and what was expected.
 """
@@ -21,6 +22,7 @@ __all__ = [
     "ProvenanceError",
     "PtyflowError",
     "SchemaVersionError",
+    "ScoreError",
 ]
 
 
@@ -46,3 +48,7 @@ class PhysicsError(PtyflowError, ValueError):
 
 class ProvenanceError(PtyflowError):
     """A provenance record is missing, corrupt, or does not match its artifact."""
+
+
+class ScoreError(PtyflowError):
+    """A result cannot be compared with a ground truth (its field misses the truth, ...)."""

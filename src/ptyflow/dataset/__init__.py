@@ -25,6 +25,14 @@ from ptyflow.dataset._metadata import (
 from ptyflow.dataset._plot import plot_overview
 from ptyflow.dataset._reader import Dataset, open_dataset
 from ptyflow.dataset._store import create_dataset
+from ptyflow.dataset._truth import (
+    TRUTH_NAME,
+    GroundTruth,
+    check_truth_dir,
+    read_truth,
+    truth_path,
+    write_truth_dir,
+)
 from ptyflow.dataset._validate import validate_dataset
 from ptyflow.dataset._virtual import live_detectors
 from ptyflow.dataset._writer import DatasetWriter
@@ -32,6 +40,7 @@ from ptyflow.dataset._writer import DatasetWriter
 __all__ = [
     "SCHEMA_ID",
     "SCHEMA_VERSION",
+    "TRUTH_NAME",
     "Acquisition",
     "Compression",
     "Dataset",
@@ -40,12 +49,17 @@ __all__ = [
     "DatasetWriter",
     "Detector",
     "FrameGrid",
+    "GroundTruth",
     "Scan",
+    "check_truth_dir",
     "create_dataset",
     "default_codec",
     "live_detectors",
     "open_dataset",
     "plot_overview",
+    "read_truth",
     "render_info",
+    "truth_path",
     "validate_dataset",
+    "write_truth_dir",
 ]

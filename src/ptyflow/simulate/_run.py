@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -13,33 +12,24 @@ from pathlib import Path
 import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from ptyflow._files import partial_path
 from ptyflow.config.simulate import SimulateConfig
 from ptyflow.dataset import (
+    TRUTH_NAME,
     Acquisition,
     Compression,
     DatasetMetadata,
     Detector,
     Scan,
+    check_truth_dir,
     create_dataset,
+    truth_path,
+    write_truth_dir,
 )
-from ptyflow.errors import DatasetError
 from ptyflow.physics import center_pixel, sigma_rad_per_VA
-from ptyflow.provenance import (
-    RECORD_NAME,
-    ArtifactRef,
-    ProvenanceRecord,
-    content_hash,
-    finish_record,
-    start_record,
-    write_record,
-)
+from ptyflow.provenance import ArtifactRef, ProvenanceRecord, start_record
 from ptyflow.simulate._plan import SimulationPlan, plan_simulation
 
 __all__ = ["TRUTH_NAME", "SimulationResult", "run_simulation", "truth_path"]
-
-#: The file inside the ground-truth directory that describes it.
-TRUTH_NAME = "truth.json"
 
 
 @dataclass(frozen=True)
@@ -51,11 +41,6 @@ class SimulationResult:
     truth: Path
     beam_fraction: float
     seconds: float
-
-
-def truth_path(store: str | Path) -> Path:
-    """The ground-truth directory of a store: ``sample.zarr`` → ``sample.truth``."""
-    return Path(store).with_suffix(".truth")
 
 
 def _metadata(plan: SimulationPlan) -> DatasetMetadata:
@@ -81,36 +66,10 @@ def _metadata(plan: SimulationPlan) -> DatasetMetadata:
     )
 
 
-def _check_truth_dir(path: Path, overwrite: bool) -> None:
-    """Refuse to clobber anything but an earlier ground truth, and that only with ``overwrite``.
-
-    Checked before simulating; the old truth is only removed once the new store exists.
-    """
-    if not path.exists():
-        return
-    if not overwrite:
-        raise DatasetError(
-            f"{path}: ground truth exists; pass overwrite=True (--overwrite) to replace it"
-        )
-    if not (path / TRUTH_NAME).is_file():
-        raise DatasetError(f"{path}: exists and is not a ptyflow ground truth; not replacing it")
-
-
 def _write_truth(
     plan: SimulationPlan, path: Path, beam_fraction: float, record: ProvenanceRecord
 ) -> None:
-    """Write the ground truth and its record into a temp directory, then rename it into
-    place: a crash leaves no half-written truth that would block the next run."""
-    tmp = partial_path(path)
-    tmp.mkdir(parents=True)
-    try:
-        _write_truth_files(plan, tmp, beam_fraction)
-        output = ArtifactRef(path=str(path.resolve()), content_hash=content_hash(tmp))
-        write_record(finish_record(record, [output]), tmp / RECORD_NAME)
-        os.replace(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    write_truth_dir(path, lambda tmp: _write_truth_files(plan, tmp, beam_fraction), record)
 
 
 def _write_truth_files(plan: SimulationPlan, path: Path, beam_fraction: float) -> None:
@@ -182,7 +141,7 @@ def run_simulation(
     t0 = time.perf_counter()
     out_path = Path(out_path)
     truth_dir = truth_path(out_path)
-    _check_truth_dir(truth_dir, overwrite)
+    check_truth_dir(truth_dir, overwrite)
     record = start_record("simulate", config=config)
     plan = plan_simulation(config)
     noise = config.dose.poisson_noise
