@@ -8,6 +8,7 @@ Hierarchy::
     │   └── SchemaVersionError   the store was written under another schema version
     ├── PhysicsError          physically meaningless parameters (negative dose, ...)
     ├── ProvenanceError       a provenance record is missing, corrupt or does not verify
+    ├── ResultError           a result store is missing, corrupt or not a ptyflow result
     └── ScoreError            a result cannot be scored against a ground truth (no overlap, ...)
 
 Each message names the thing at fault (file, key, field, frame) and what was expected.
@@ -21,6 +22,7 @@ __all__ = [
     "PhysicsError",
     "ProvenanceError",
     "PtyflowError",
+    "ResultError",
     "SchemaVersionError",
     "ScoreError",
 ]
@@ -48,6 +50,10 @@ class PhysicsError(PtyflowError, ValueError):
 
 class ProvenanceError(PtyflowError):
     """A provenance record is missing, corrupt, or does not match its artifact."""
+
+
+class ResultError(PtyflowError):
+    """A reconstruction result store is missing, corrupt, or not a ptyflow result."""
 
 
 class ScoreError(PtyflowError):
