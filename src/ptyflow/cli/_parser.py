@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ptyflow import __version__
-from ptyflow.cli import _commands
+from ptyflow.cli import _commands, _ingest, _score
 
 __all__ = ["build_parser"]
 
@@ -153,6 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_provenance_actions(p)
+
+    _ingest.add_parser(sub, _add_overrides)
+    _score.add_parser(sub)
 
     p = sub.add_parser(
         "demo",
