@@ -19,44 +19,19 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import zarr
 
-from ptyflow.dataset import (
-    Acquisition,
-    DatasetMetadata,
-    Detector,
-    Scan,
-    create_dataset,
-    default_codec,
-)
-from ptyflow.physics import Probe
-
-
-def _metadata(scan: int, frame: int) -> DatasetMetadata:
-    return DatasetMetadata(
-        acquisition=Acquisition(
-            beam=Probe(energy_eV=300e3, semiangle_mrad=20.0),
-            scan=Scan(shape=(scan, scan), step_A=(0.3, 0.3)),
-            detector=Detector(
-                shape=(frame, frame),
-                pixel_size_inv_A=0.05,
-                center_px=(frame // 2, frame // 2),
-                bit_depth=16,
-                name="bench",
-            ),
-            source="benchmark",
-            started_utc=datetime.now(UTC),
-        )
-    )
+from ptyflow.dataset import create_dataset, default_codec
+from ptyflow.testing import make_metadata
 
 
 def _ptyflow_writer(path: Path, frames: np.ndarray, scan: int) -> int:
     """Frames arrive a scan row at a time, as from a receive loop."""
-    md = _metadata(scan, frames.shape[-1])
+    frame = frames.shape[-1]
+    md = make_metadata((scan, scan), (frame, frame), bit_depth=16, source="benchmark")
     with create_dataset(path, md, dtype=frames.dtype) as writer:
         for start in range(0, len(frames), scan):
             writer.write_frames(start, frames[start : start + scan])

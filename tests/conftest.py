@@ -1,12 +1,17 @@
-"""Fixtures for every test directory: the shared SrTiO3 reference dataset, when present."""
+"""Fixtures for every test directory: the shared SrTiO3 reference dataset (when present),
+the store builders of ``ptyflow.testing`` and one runner of the ``ptyflow`` command."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from ptyflow import testing
 
 #: The documented template of ``ptyflow simulate`` (also the reference-dataset reproduction).
 SIMULATE_TOML = Path(__file__).resolve().parents[1] / "configs" / "simulate.toml"
@@ -31,3 +36,31 @@ def srtio3_meta(srtio3_dir: Path) -> dict[str, Any]:
 def simulate_toml() -> Path:
     """``configs/simulate.toml``: every option of ``ptyflow simulate``, documented."""
     return SIMULATE_TOML
+
+
+@pytest.fixture
+def make_metadata() -> Callable[..., Any]:
+    """:func:`ptyflow.testing.make_metadata`: valid metadata of a small scan."""
+    return testing.make_metadata
+
+
+@pytest.fixture
+def make_frames() -> Callable[..., Any]:
+    """:func:`ptyflow.testing.poisson_frames`: sparse, distinct frames."""
+    return testing.poisson_frames
+
+
+@pytest.fixture
+def write_store() -> Callable[..., Path]:
+    """:func:`ptyflow.testing.write_store`: a store written frame by frame."""
+    return testing.write_store
+
+
+@pytest.fixture
+def run_cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run ``ptyflow ARGS`` as a real process in ``tmp_path``; return the completed process."""
+
+    def run(*args: str | Path, timeout_s: float = 120) -> subprocess.CompletedProcess[str]:
+        return testing.run_cli(*args, cwd=tmp_path, timeout_s=timeout_s)
+
+    return run

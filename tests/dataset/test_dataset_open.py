@@ -68,10 +68,10 @@ def test_plain_zarr_group_is_not_a_store(tmp_path) -> None:
 
 
 def test_missing_required_array(store) -> None:
-    shutil.rmtree(store / "virtual" / "adf")
-    with pytest.raises(DatasetError, match=r"virtual/adf: required array is missing"):
+    shutil.rmtree(store / "live" / "adf")
+    with pytest.raises(DatasetError, match=r"live/adf: required array is missing"):
         open_dataset(store)
-    assert any("virtual/adf" in p for p in validate_dataset(store))
+    assert any("live/adf" in p for p in validate_dataset(store))
 
 
 def test_array_of_wrong_shape(store) -> None:

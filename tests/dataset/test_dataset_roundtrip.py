@@ -56,7 +56,7 @@ def test_arrays_carry_dimension_names_and_axis_units(
     assert axes["scan_x"] == {"name": "scan_x", "units": "Å", "sampling": 0.4, "offset": 0.0}
     assert axes["ky"]["units"] == "1/Å" and axes["ky"]["sampling"] == 0.1
     assert axes["ky"]["offset"] == pytest.approx(-8 * 0.1)  # k = 0 at pixel 8
-    bf = json.loads((store / "virtual" / "bf" / "zarr.json").read_text())
+    bf = json.loads((store / "live" / "bf" / "zarr.json").read_text())
     assert bf["dimension_names"] == ["scan_y", "scan_x"] and bf["data_type"] == "float32"
 
 
@@ -72,9 +72,9 @@ def test_missing_frame_stays_marked_missing(tmp_path, make_metadata, make_frames
     assert (1, 3) not in dict(ds.iter_frames()) and len(list(ds.iter_frames())) == 41
     with pytest.raises(DatasetError, match=r"frame \(1, 3\) was not received"):
         ds.read_frame((1, 3))
-    for name, image in ds.virtual_images.items():
+    for name, image in ds.live_images.items():
         assert np.isnan(image[1, 3]), name
-        assert np.isfinite(ds.virtual_images["bf"][0, 0])
+        assert np.isfinite(ds.live_images["bf"][0, 0])
     (nav, block, received), *_ = ds.iter_chunks()
     assert nav == (slice(0, 6), slice(0, 7)) and block.shape == (6, 7, 16, 16)
     assert not received[1, 3] and received.sum() == received.size - 1
@@ -110,7 +110,7 @@ def test_late_frame_for_a_shard_already_written(tmp_path, make_metadata, make_fr
     assert ds.state is DatasetState.COMPLETE
     np.testing.assert_array_equal(ds.read_frame((0, 0)), frames[0])
     np.testing.assert_array_equal(np.asarray(ds.data_array[...]).reshape(frames.shape), frames)
-    assert np.isfinite(ds.virtual_images["bf"]).all()
+    assert np.isfinite(ds.live_images["bf"]).all()
 
 
 def test_duplicate_frame_is_rejected_and_nothing_overwritten(tmp_path, make_metadata, make_frames):
@@ -199,7 +199,7 @@ def test_time_series_store(tmp_path, make_metadata, make_frames, write_store) ->
     assert ds.missing_indices() == [(1, 0, 1)] and ds.state is DatasetState.INCOMPLETE
     np.testing.assert_array_equal(ds.read_frame((2, 4, 5)), frames[-1])
     assert dict(ds.iter_frames()).keys() == {i for i in np.ndindex(3, 5, 6) if i != (1, 0, 1)}
-    assert np.isnan(ds.virtual_images["com_x"][1, 0, 1])
+    assert np.isnan(ds.live_images["com_x"][1, 0, 1])
     assert ds.geometry.shard_nav == (1, 8, 8)  # 16 clipped to the scan, one time step each
     meta = json.loads((store / "data" / "zarr.json").read_text())
     assert meta["dimension_names"] == ["t", "scan_y", "scan_x", "ky", "kx"]
@@ -270,8 +270,8 @@ def test_failed_shard_write_never_marks_frames_received(
     assert sorted(yielded) == [tuple(i) for i in np.argwhere(stored).tolist()]
     for (iy, ix), frame in yielded.items():
         np.testing.assert_array_equal(frame, frames[iy * 8 + ix])
-    assert np.isnan(ds.virtual_images["bf"][~stored]).all()
-    assert np.isfinite(ds.virtual_images["bf"][stored]).all()
+    assert np.isnan(ds.live_images["bf"][~stored]).all()
+    assert np.isfinite(ds.live_images["bf"][stored]).all()
 
 
 def test_failed_flush_at_close_is_reported_and_recorded(

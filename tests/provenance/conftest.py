@@ -1,9 +1,7 @@
-"""Fixtures for the lineage and export tests: real artifacts with records, the CLI."""
+"""Fixtures for the lineage and export tests: real artifacts with their records."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -46,19 +44,3 @@ def chain(tmp_path: Path) -> tuple[Path, Path, Path]:
     _make_artifact(binned, "compress", [raw])
     _make_artifact(phase, "reconstruct", [binned])
     return raw, binned, phase
-
-
-@pytest.fixture
-def run_ptyflow(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
-    """Run ``ptyflow ARGS`` as a real process in ``tmp_path``."""
-
-    def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "ptyflow", *map(str, args)],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-
-    return run

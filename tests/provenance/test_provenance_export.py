@@ -200,16 +200,16 @@ def test_ro_crate_is_not_written_inside_the_artifact(chain: Chain) -> None:
     assert prov.content_hash(binned) == before
 
 
-def test_cli_export(run_ptyflow: RunPtyflow, chain: Chain, tmp_path: Path) -> None:
+def test_cli_export(run_cli: RunPtyflow, chain: Chain, tmp_path: Path) -> None:
     phase = chain[2]
     expected = prov.to_prov(_records(phase))
 
-    as_json = run_ptyflow("provenance", "export", phase)
+    as_json = run_cli("provenance", "export", phase)
     assert as_json.returncode == 0, as_json.stderr
     assert ProvDocument.deserialize(content=as_json.stdout, format="json") == expected
 
     out = tmp_path / "phase.provn"
-    as_provn = run_ptyflow("provenance", "export", phase, "--format", "prov-n", "--out", out)
+    as_provn = run_cli("provenance", "export", phase, "--format", "prov-n", "--out", out)
     assert as_provn.returncode == 0, as_provn.stderr
     text = out.read_text()
     assert text.startswith("document") and text.rstrip().endswith("endDocument")
@@ -218,13 +218,13 @@ def test_cli_export(run_ptyflow: RunPtyflow, chain: Chain, tmp_path: Path) -> No
     assert f"wasGeneratedBy({prov.content_hash(phase)}, " in text
 
     json_file = tmp_path / "phase.prov.json"
-    assert run_ptyflow("provenance", "export", phase, "-o", json_file).returncode == 0
+    assert run_cli("provenance", "export", phase, "-o", json_file).returncode == 0
     assert prov_lib.read(json_file, format="json") == expected
 
-    crate = run_ptyflow("provenance", "export", phase, "--format", "ro-crate", "--out", "crate")
+    crate = run_cli("provenance", "export", phase, "--format", "ro-crate", "--out", "crate")
     assert crate.returncode == 0, crate.stderr
     assert len(_graph(tmp_path / "crate" / "ro-crate-metadata.json")) > 10
 
-    no_out = run_ptyflow("provenance", "export", phase, "--format", "ro-crate")
+    no_out = run_cli("provenance", "export", phase, "--format", "ro-crate")
     assert no_out.returncode == 2 and "--out" in no_out.stderr
     assert "Traceback" not in no_out.stderr

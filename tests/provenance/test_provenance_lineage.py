@@ -162,9 +162,9 @@ def test_simulated_truth_leads_back_to_its_store(tmp_path: Path, simulate_toml: 
     assert steps[0].inputs[0].current_hash == prov.verify_artifact(result.store).actual_hash
 
 
-def test_cli_lineage(run_ptyflow: RunPtyflow, chain: Chain) -> None:
+def test_cli_lineage(run_cli: RunPtyflow, chain: Chain) -> None:
     raw, binned, phase = chain
-    ok = run_ptyflow("provenance", "lineage", phase)
+    ok = run_cli("provenance", "lineage", phase)
     assert ok.returncode == 0, ok.stderr
     for activity, record_id in zip(
         ["reconstruct", "compress", "acquire"], _ids(phase, binned, raw), strict=True
@@ -174,9 +174,9 @@ def test_cli_lineage(run_ptyflow: RunPtyflow, chain: Chain) -> None:
     assert prov.content_hash(raw)[:19] in ok.stdout  # "sha256:" and 12 hex digits
 
     (raw / "data.bin").write_bytes(b"tampered")
-    bad = run_ptyflow("provenance", "lineage", phase)
+    bad = run_cli("provenance", "lineage", phase)
     assert bad.returncode == 1
     assert bad.stdout.count("✓") == 1 and "✗ changed" in bad.stdout
 
-    unchecked = run_ptyflow("provenance", "lineage", "--no-rehash", phase)
+    unchecked = run_cli("provenance", "lineage", "--no-rehash", phase)
     assert unchecked.returncode == 0 and "not rehashed" in unchecked.stdout

@@ -8,10 +8,11 @@ import tomllib
 import typing
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
+from ptyflow._models import FiniteFloat, PositiveFloat, StrictModel
 from ptyflow.errors import ConfigError
 
 __all__ = [
@@ -25,17 +26,6 @@ __all__ = [
 ]
 
 M = TypeVar("M", bound=BaseModel)
-
-#: A finite float: inf and nan are nonsense for every physical quantity in a config.
-FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
-#: A strictly positive, finite float.
-PositiveFloat = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
-
-
-class StrictModel(BaseModel):
-    """Base of every config and metadata model: unknown keys fail, values are frozen."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, NonNegativeInt, PositiveInt, field_validator, model_validator
 
-from ptyflow.config._base import PositiveFloat, StrictModel
+from ptyflow._models import PositiveFloat, StrictModel
 from ptyflow.physics import CRYSTALS, Probe, known_elements
 
 __all__ = [

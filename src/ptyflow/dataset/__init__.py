@@ -1,7 +1,7 @@
 """The dataset store: the contract between every stage (spec: ``docs/dataset-store.md``).
 
 One Zarr v3 group per scan holds the frames (``data``), which scan positions really
-arrived (``frames_received``), live virtual images, the metadata with units, a manifest of
+arrived (``frames_received``), live (quick-look) images, the metadata with units, a manifest of
 checksums and the provenance record.
 
 Write with :func:`create_dataset` (a context-managed :class:`DatasetWriter`), read with
@@ -11,6 +11,7 @@ Write with :func:`create_dataset` (a context-managed :class:`DatasetWriter`), re
 
 from ptyflow.dataset._info import render_info
 from ptyflow.dataset._layout import default_codec
+from ptyflow.dataset._live import live_detectors
 from ptyflow.dataset._metadata import (
     SCHEMA_ID,
     SCHEMA_VERSION,
@@ -34,7 +35,6 @@ from ptyflow.dataset._truth import (
     write_truth_dir,
 )
 from ptyflow.dataset._validate import validate_dataset
-from ptyflow.dataset._virtual import live_detectors
 from ptyflow.dataset._writer import DatasetWriter
 
 __all__ = [

@@ -21,9 +21,9 @@ __all__ = [
     "ATTRS_KEY",
     "DATA",
     "FRAMES_RECEIVED",
+    "LIVE",
     "LIVE_IMAGES",
     "MASKS",
-    "VIRTUAL",
     "ArraySpec",
     "Geometry",
     "array_attributes",
@@ -38,8 +38,8 @@ ATTRS_KEY = "ptyflow"  # every attribute ptyflow writes lives under this one key
 DATA = "data"
 FRAMES_RECEIVED = "frames_received"
 MASKS = "masks"
-VIRTUAL = "virtual"  # the group holding the live images
-#: The live images (name → units, meaning); each is the array ``virtual/<name>``.
+LIVE = "live"  # the group holding the live (quick-look) images
+#: The live images (name → units, meaning); each is the array ``live/<name>``.
 LIVE_IMAGES: dict[str, tuple[str, str]] = {
     "bf": ("counts", "bright-field image: counts inside the BF disk"),
     "adf": ("counts", "annular dark-field image: counts outside 1.25× the BF disk"),
@@ -168,9 +168,7 @@ def array_specs(metadata: DatasetMetadata) -> dict[str, ArraySpec]:
         ),
     }
     for name, (units, description) in LIVE_IMAGES.items():
-        specs[f"{VIRTUAL}/{name}"] = ArraySpec(
-            nav, np.dtype(np.float32), nav_dims, units, description
-        )
+        specs[f"{LIVE}/{name}"] = ArraySpec(nav, np.dtype(np.float32), nav_dims, units, description)
     if virtual:
         specs[MASKS] = ArraySpec(
             (metadata.compression.n_masks, *metadata.acquisition.detector.shape),

@@ -14,7 +14,7 @@ from typing import Final, Literal
 
 from pydantic import AwareDatetime, Field, PositiveInt, field_validator, model_validator
 
-from ptyflow.config._base import PositiveFloat, StrictModel
+from ptyflow._models import PositiveFloat, StrictModel
 from ptyflow.physics import Probe
 
 __all__ = [

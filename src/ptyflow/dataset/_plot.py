@@ -1,4 +1,4 @@
-"""A quick-look figure of a store: its live virtual images and one diffraction pattern."""
+"""A quick-look figure of a store: its live images and one diffraction pattern."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def plot_overview(ds: Dataset, out_path: str | Path) -> Path:
     matplotlib.use("Agg")  # files only; never needs a display
     import matplotlib.pyplot as plt
 
-    images = ds.virtual_images
+    images = ds.live_images
     fig, axes = plt.subplots(1, len(_PANELS) + 1, figsize=(3.2 * (len(_PANELS) + 1), 3.4))
     for ax, (key, title) in zip(axes, _PANELS, strict=False):
         image = images[key].reshape(-1, *ds.nav_shape[-2:])[0]

@@ -12,14 +12,15 @@ import numpy as np
 import zarr
 from numpy.typing import NDArray
 
+from ptyflow.dataset._group import read_metadata
 from ptyflow.dataset._integrity import read_json
 from ptyflow.dataset._layout import (
     ATTRS_KEY,
     DATA,
     FRAMES_RECEIVED,
+    LIVE,
     LIVE_IMAGES,
     MASKS,
-    VIRTUAL,
     Geometry,
     array_attributes,
     array_specs,
@@ -27,7 +28,6 @@ from ptyflow.dataset._layout import (
     get_array,
 )
 from ptyflow.dataset._metadata import DatasetMetadata, DatasetState
-from ptyflow.dataset._store import read_metadata
 from ptyflow.errors import DatasetError
 from ptyflow.provenance import MANIFEST_NAME, RECORD_NAME, ManifestEntry
 
@@ -174,10 +174,10 @@ class Dataset:
         return raw / stored if stored else math.nan
 
     @property
-    def virtual_images(self) -> dict[str, NDArray[np.float32]]:
+    def live_images(self) -> dict[str, NDArray[np.float32]]:
         """Live images ``bf``, ``adf`` [counts], ``com_y``, ``com_x`` [1/Å]; NaN if missing."""
         return {
-            name: np.asarray(get_array(self._group, f"{VIRTUAL}/{name}")[...], dtype=np.float32)
+            name: np.asarray(get_array(self._group, f"{LIVE}/{name}")[...], dtype=np.float32)
             for name in LIVE_IMAGES
         }
 

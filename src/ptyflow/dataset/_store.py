@@ -1,9 +1,4 @@
-"""Creating a store, and reading and checking its group metadata before zarr touches it.
-
-The group's ``zarr.json`` is parsed here by hand first, so that a missing store, corrupt
-JSON, a foreign directory, another schema version and invalid metadata each get their own
-clear message instead of a zarr or pydantic traceback.
-"""
+"""Creating a store: everything is checked before anything on disk changes."""
 
 from __future__ import annotations
 
@@ -14,12 +9,10 @@ from typing import Any
 import numpy as np
 import zarr
 from numpy.typing import DTypeLike, NDArray
-from pydantic import ValidationError
 from zarr.abc.codec import BytesBytesCodec
 
-from ptyflow.dataset._integrity import read_json
+from ptyflow.dataset._group import store_attrs
 from ptyflow.dataset._layout import (
-    ATTRS_KEY,
     DATA,
     MASKS,
     array_attributes,
@@ -29,60 +22,13 @@ from ptyflow.dataset._layout import (
     get_array,
     plan_geometry,
 )
-from ptyflow.dataset._metadata import SCHEMA_ID, SCHEMA_VERSION, DatasetMetadata, DatasetState
-from ptyflow.dataset._virtual import LiveImages
+from ptyflow.dataset._live import LiveImages
+from ptyflow.dataset._metadata import DatasetMetadata, DatasetState
 from ptyflow.dataset._writer import DatasetWriter, write_metadata
-from ptyflow.errors import DatasetError, SchemaVersionError
+from ptyflow.errors import DatasetError
 from ptyflow.provenance import ProvenanceRecord
 
-__all__ = ["create_dataset", "read_metadata"]
-
-GROUP_JSON = "zarr.json"
-
-
-def _format_validation_error(err: ValidationError, source: Path) -> str:
-    """One line per problem, each naming the attribute key path (``ptyflow.a.b``)."""
-    lines = [f"{source}: invalid metadata in attribute '{ATTRS_KEY}'"]
-    for e in err.errors():
-        key = ".".join([ATTRS_KEY, *(str(p) for p in e["loc"])])
-        got = f" (got {e['input']!r})" if e["type"] != "missing" else ""
-        lines.append(f"  {key}: {e['msg']}{got}")
-    return "\n".join(lines)
-
-
-def _ptyflow_attrs(path: Path) -> dict[str, Any]:
-    """The raw ``ptyflow`` attribute of the group at ``path``; DatasetError if there is none."""
-    if not path.exists():
-        raise DatasetError(f"no store at {path}")
-    source = path / GROUP_JSON
-    doc = read_json(source) if path.is_dir() else None
-    if doc is None:
-        raise DatasetError(f"{path}: not a Zarr store (no {GROUP_JSON})")
-    if not isinstance(doc, dict) or doc.get("zarr_format") != 3 or doc.get("node_type") != "group":
-        raise DatasetError(f"{source}: not a Zarr v3 group")
-    attrs = (doc.get("attributes") or {}).get(ATTRS_KEY)
-    if not isinstance(attrs, dict) or attrs.get("schema_id") != SCHEMA_ID:
-        raise DatasetError(f"{source}: not a ptyflow dataset store (no {ATTRS_KEY}.schema_id)")
-    return attrs
-
-
-def read_metadata(path: Path) -> DatasetMetadata:
-    """The validated metadata of the store at ``path``.
-
-    Raises DatasetError for a missing store, corrupt ``zarr.json``, a group that is not a
-    ptyflow store, or invalid metadata; SchemaVersionError for another schema version.
-    """
-    attrs = _ptyflow_attrs(path)
-    version = attrs.get("schema_version")
-    if isinstance(version, bool) or version != SCHEMA_VERSION:
-        raise SchemaVersionError(
-            f"{path / GROUP_JSON}: store has schema version {version!r}; "
-            f"this ptyflow supports version {SCHEMA_VERSION} only"
-        )
-    try:
-        return DatasetMetadata.model_validate(attrs)
-    except ValidationError as err:
-        raise DatasetError(_format_validation_error(err, path / GROUP_JSON)) from None
+__all__ = ["create_dataset"]
 
 
 def _clear_path(path: Path, overwrite: bool) -> None:
@@ -94,7 +40,7 @@ def _clear_path(path: Path, overwrite: bool) -> None:
             f"{path}: already exists; pass overwrite=True (--overwrite) to replace a store"
         )
     try:
-        _ptyflow_attrs(path)
+        store_attrs(path)
     except DatasetError as err:
         raise DatasetError(f"refusing to overwrite {path}: {err}") from None
     shutil.rmtree(path)

@@ -22,9 +22,9 @@ import zarr
 from numpy.typing import NDArray
 
 from ptyflow.dataset._integrity import seal_store
-from ptyflow.dataset._layout import ATTRS_KEY, DATA, FRAMES_RECEIVED, VIRTUAL, Geometry, get_array
+from ptyflow.dataset._layout import ATTRS_KEY, DATA, FRAMES_RECEIVED, LIVE, Geometry, get_array
+from ptyflow.dataset._live import LiveImages
 from ptyflow.dataset._metadata import DatasetMetadata, DatasetState
-from ptyflow.dataset._virtual import LiveImages
 from ptyflow.errors import DatasetError
 from ptyflow.provenance import ProvenanceRecord
 
@@ -240,7 +240,7 @@ class DatasetWriter:
                 error = error or err
         get_array(self._group, FRAMES_RECEIVED)[...] = self._stored
         for name, image in self._live.images.items():
-            get_array(self._group, f"{VIRTUAL}/{name}")[...] = image
+            get_array(self._group, f"{LIVE}/{name}")[...] = image
         if failed or error is not None:
             state = DatasetState.FAILED
         elif self._stored.all():

@@ -14,7 +14,7 @@ import torch
 from numpy.typing import NDArray
 from pydantic import Field
 
-from ptyflow.config._base import FiniteFloat, StrictModel
+from ptyflow._models import FiniteFloat, StrictModel
 
 __all__ = [
     "ABERRATION_ORDERS",

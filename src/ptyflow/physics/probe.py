@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import Field
 
-from ptyflow.config._base import PositiveFloat, StrictModel
+from ptyflow._models import PositiveFloat, StrictModel
 from ptyflow.physics.aberrations import Aberrations, aberration_phase
 from ptyflow.physics.constants import wavelength_A
 from ptyflow.physics.grid import Grid

@@ -1,4 +1,4 @@
-"""Live virtual images for a quick look: bright field, annular dark field, centre of mass.
+"""Live images for a quick look: bright field, annular dark field, centre of mass.
 
 Each image is a linear detector applied to every frame, so one matrix product per shard
 computes all of them: five weight maps on the frame grid (BF disk, ADF annulus, total

@@ -1,4 +1,4 @@
-"""Live virtual images against an independent computation, and virtual-detector stores."""
+"""Live (quick-look) images against an independent computation, and virtual-detector stores."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def _reference_images(frames: np.ndarray) -> dict[str, np.ndarray]:
 def test_live_images_match_independent_computation(tmp_path, make_metadata, write_store) -> None:
     frames = _disk_frames()
     store = write_store(tmp_path / "s.zarr", make_metadata(SCAN, DET), frames, skip=(5,))
-    images = open_dataset(store).virtual_images
+    images = open_dataset(store).live_images
     reference = _reference_images(frames)
     for name, image in images.items():
         assert image.dtype == np.float32
@@ -64,7 +64,7 @@ def test_com_points_towards_the_shifted_disk(tmp_path, make_metadata, write_stor
     frames[:, 16 + 3, 16 - 2] = 50  # all intensity 3 px down (+ky) and 2 px left (−kx)
     images = open_dataset(
         write_store(tmp_path / "s.zarr", make_metadata(SCAN, DET), frames)
-    ).virtual_images
+    ).live_images
     np.testing.assert_allclose(images["com_y"], 0.3, rtol=1e-6)
     np.testing.assert_allclose(images["com_x"], -0.2, rtol=1e-6)
 
@@ -91,7 +91,7 @@ def test_virtual_store_round_trips_signals_and_masks(tmp_path, make_metadata) ->
     assert ds.metadata.compression.mask_names == names
     # the masks span the live detectors, so the live images come out as from the frames
     reference = _reference_images(frames)
-    for name, image in ds.virtual_images.items():
+    for name, image in ds.live_images.items():
         reference[name][1, 3] = np.nan  # flat index 7 was skipped
         np.testing.assert_allclose(image, reference[name], rtol=1e-4, atol=1e-5, err_msg=name)
 
@@ -103,7 +103,7 @@ def test_virtual_store_without_spanning_masks_has_nan_images(tmp_path, make_meta
         w.write_frames(0, np.ones((12, 2), np.float32))
     ds = open_dataset(tmp_path / "v.zarr")
     assert ds.state is DatasetState.COMPLETE
-    assert all(np.isnan(image).all() for image in ds.virtual_images.values())
+    assert all(np.isnan(image).all() for image in ds.live_images.values())
 
 
 def test_masks_are_required_exactly_for_virtual_data(tmp_path, make_metadata) -> None:
@@ -131,11 +131,11 @@ def test_binned_centre_of_mass_matches_the_raw_frames(
     raw_frames = np.kron(binned, np.ones((1, b, b), dtype=np.uint16))
     raw = open_dataset(
         write_store(tmp_path / "raw.zarr", make_metadata(SCAN, DET), raw_frames)
-    ).virtual_images
+    ).live_images
     md = make_metadata(SCAN, DET, compression=Compression(kind="bin", bin_factor=b))
     binned_images = open_dataset(
         write_store(tmp_path / "bin.zarr", md, binned * np.uint16(b * b))
-    ).virtual_images
+    ).live_images
     for name in ("com_y", "com_x"):
         assert np.abs(raw[name]).max() > 0.01, name  # the test needs a real deflection
         np.testing.assert_allclose(binned_images[name], raw[name], rtol=1e-5, err_msg=name)

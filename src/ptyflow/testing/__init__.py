@@ -1,0 +1,14 @@
+"""Builders that tests, benchmarks and later stages share (like ``zarr.testing``).
+
+- :func:`make_metadata`: valid metadata of a small scan, every part adjustable;
+- :func:`poisson_frames`: sparse, distinct diffraction-like counts;
+- :func:`write_store`: a store written frame by frame, with chosen frames left out;
+- :func:`run_cli`: ``ptyflow ARGS`` as a real process.
+
+The test suite turns them into fixtures in ``tests/conftest.py``; nothing here needs pytest.
+"""
+
+from ptyflow.testing._builders import make_metadata, poisson_frames, write_store
+from ptyflow.testing._cli import run_cli
+
+__all__ = ["make_metadata", "poisson_frames", "run_cli", "write_store"]

@@ -1,0 +1,30 @@
+"""Running the ``ptyflow`` command as a real process, the way users do."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+__all__ = ["run_cli"]
+
+
+def run_cli(
+    *args: str | Path,
+    cwd: str | Path,
+    timeout_s: float = 120,
+    env: Mapping[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m ptyflow ARGS`` in ``cwd``; return it completed, output captured as text.
+
+    The same interpreter runs it, so it imports the same ptyflow as the caller.
+    """
+    return subprocess.run(
+        [sys.executable, "-m", "ptyflow", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        env=None if env is None else dict(env),
+    )
