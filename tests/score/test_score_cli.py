@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -19,12 +19,7 @@ from ptyflow.score._sampling import TruthSampler
 
 from .conftest import smooth_truth
 
-
-def _run(*args: object, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ptyflow", *map(str, args)],
-        cwd=cwd, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+RunCli = Callable[..., subprocess.CompletedProcess[str]]
 
 
 @pytest.fixture
@@ -77,11 +72,12 @@ def test_imported_truth_is_in_the_scan_frame(imported: tuple[Path, Path, str]) -
 
 
 @pytest.mark.slow
-def test_score_cli_json_plot_and_errors(imported: tuple[Path, Path, str], tmp_path: Path) -> None:
+def test_score_cli_json_plot_and_errors(
+    imported: tuple[Path, Path, str], tmp_path: Path, run_cli: RunCli
+) -> None:
     _, truth_dir, store_hash = imported
     result = _result(tmp_path / "r.zarr", truth_dir, store_hash)
-    out = _run("score", result, "--truth", truth_dir, "--json", "s.json", "--plot", "s.png",
-               cwd=tmp_path)  # fmt: skip
+    out = run_cli("score", result, "--truth", truth_dir, "--json", "s.json", "--plot", "s.png")
     assert out.returncode == 0, out.stderr
     metrics = json.loads((tmp_path / "s.json").read_text())
     assert metrics["pearson_r"] > 0.9999 and metrics["gain"] == pytest.approx(1.0, abs=1e-3)
@@ -91,26 +87,26 @@ def test_score_cli_json_plot_and_errors(imported: tuple[Path, Path, str], tmp_pa
     assert "pearson_r" in out.stdout
     # A result of another dataset: scored, with a warning that names the mix-up.
     other = _result(tmp_path / "o.zarr", truth_dir, "sha256:" + "0" * 64)
-    out = _run("score", other, "--truth", truth_dir, cwd=tmp_path)
+    out = run_cli("score", other, "--truth", truth_dir)
     assert out.returncode == 0
     assert "another content hash" in " ".join((out.stdout + out.stderr).split())
     # Bad input: exit 2, the problem named, no traceback.
-    out = _run("score", result, "--truth", tmp_path / "nope.truth", cwd=tmp_path)
+    out = run_cli("score", result, "--truth", tmp_path / "nope.truth")
     assert out.returncode == 2 and "not a ground-truth directory" in out.stderr
-    out = _run("score", tmp_path / "s.zarr", "--truth", truth_dir, cwd=tmp_path)
+    out = run_cli("score", tmp_path / "s.zarr", "--truth", truth_dir)
     assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
 
 
 @pytest.mark.slow
-def test_import_cli_bad_input_exits_2(tmp_path: Path) -> None:
+def test_import_cli_bad_input_exits_2(tmp_path: Path, run_cli: RunCli) -> None:
     np.save(tmp_path / "frames.npy", np.ones((4, 4, 8, 8), np.float32))
     (tmp_path / "c.toml").write_text(
         "[beam]\nenergy_eV = 3e5\nsemiangle_mrad = 20\n[scan]\nshape = [4, 4]\nstep_A = [1, 1]"
         "\n[detector]\npixel_size_inv_A = 0.1\nname_ = 'x'\n"
     )
-    out = _run("import", "frames.npy", "-c", "c.toml", "-o", "s.zarr", cwd=tmp_path)
+    out = run_cli("import", "frames.npy", "-c", "c.toml", "-o", "s.zarr")
     assert out.returncode == 2 and "[detector].name_: unknown key" in out.stderr
     assert "did you mean 'name'" in out.stderr and "Traceback" not in out.stderr
-    out = _run("import", "frames.npy", "-c", "c.toml", "-o", "s.zarr", "--set",
-               "detector.name_=", "--set", "scan.shape=[4,5]", cwd=tmp_path)  # fmt: skip
+    out = run_cli("import", "frames.npy", "-c", "c.toml", "-o", "s.zarr", "--set",
+               "detector.name_=", "--set", "scan.shape=[4,5]")  # fmt: skip
     assert out.returncode == 2 and "Traceback" not in out.stderr

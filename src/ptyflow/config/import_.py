@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, Field, PositiveInt, field_validator, model_validator
 
-from ptyflow.config._base import FiniteFloat, PositiveFloat, StrictModel
+from ptyflow._models import FiniteFloat, PositiveFloat, StrictModel
 from ptyflow.physics import Probe
 
 __all__ = [
