@@ -45,7 +45,12 @@ def info(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from ptyflow.dataset import open_dataset, plot_overview, render_info, validate_dataset
+    from ptyflow.reconstruct import is_result_store
 
+    if is_result_store(args.store):
+        from ptyflow.cli._reconstruct import result_info
+
+        return result_info(args.store)
     console = Console()
     console.print(render_info(args.store, verify_checksums=False))
     if args.plot:

@@ -6,7 +6,11 @@ import argparse
 from pathlib import Path
 
 from ptyflow import __version__
+<<<<<<< HEAD
 from ptyflow.cli import _commands, _ingest, _score
+=======
+from ptyflow.cli import _commands, _reconstruct
+>>>>>>> recon
 
 __all__ = ["build_parser"]
 
@@ -130,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
         "provenance record. Exits 1 if the store breaks the contract (or, with --verify, a "
         "file no longer matches the manifest), 2 if it cannot be opened at all.",
     )
-    p.add_argument("store", type=Path, help="dataset store directory")
+    p.add_argument("store", type=Path, help="dataset store or result store directory")
     p.add_argument(
         "--verify", action="store_true", help="also recompute every file checksum (reads all data)"
     )
@@ -138,6 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--plot", type=Path, metavar="PNG", help="also save a quick-look figure (live images)"
     )
     p.set_defaults(func=_commands.info)
+
+    _reconstruct.add_parser(sub)
 
     p = sub.add_parser(
         "provenance",

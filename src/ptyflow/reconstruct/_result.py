@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -114,11 +115,13 @@ def write_result(
     record: ProvenanceRecord | None,
     *,
     overwrite: bool = False,
+    extra: Callable[[Path], None] | None = None,
 ) -> str:
     """Write a complete result store at ``path``; return its content hash.
 
     ``arrays`` holds ``object``, ``probe``, ``positions_A`` and ``loss``. Refuses to replace
-    anything but an earlier result store (and that only with ``overwrite``).
+    anything but an earlier result store (and that only with ``overwrite``). ``extra``
+    writes more files (figures) into the store's folder before it is checksummed.
     """
     path = Path(path)
     _check_target(path, overwrite)
@@ -134,6 +137,8 @@ def write_result(
             )
             arr[...] = value
             arr.attrs[_ATTRS] = {"units": units, "axes": list(dims)}
+        if extra is not None:
+            extra(tmp)
         manifest = build_manifest(tmp, exclude=HASH_EXCLUDES)
         digest = tree_hash(manifest)
         if record is not None:

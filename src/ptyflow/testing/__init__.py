@@ -3,12 +3,21 @@
 - :func:`make_metadata`: valid metadata of a small scan, every part adjustable;
 - :func:`poisson_frames`: sparse, distinct diffraction-like counts;
 - :func:`write_store`: a store written frame by frame, with chosen frames left out;
-- :func:`run_cli`: ``ptyflow ARGS`` as a real process.
+- :func:`run_cli`: ``ptyflow ARGS`` as a real process;
+- :func:`reference_store`: small stores from reference data with known truth.
 
 The test suite turns them into fixtures in ``tests/conftest.py``; nothing here needs pytest.
 """
 
 from ptyflow.testing._builders import make_metadata, poisson_frames, write_store
 from ptyflow.testing._cli import run_cli
+from ptyflow.testing._reference import REFERENCE_VARIANTS, reference_store
 
-__all__ = ["make_metadata", "poisson_frames", "run_cli", "write_store"]
+__all__ = [
+    "REFERENCE_VARIANTS",
+    "make_metadata",
+    "poisson_frames",
+    "reference_store",
+    "run_cli",
+    "write_store",
+]
