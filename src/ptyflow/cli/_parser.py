@@ -6,11 +6,7 @@ import argparse
 from pathlib import Path
 
 from ptyflow import __version__
-<<<<<<< HEAD
-from ptyflow.cli import _commands, _ingest, _score
-=======
-from ptyflow.cli import _commands, _reconstruct
->>>>>>> recon
+from ptyflow.cli import _commands, _ingest, _reconstruct, _score
 
 __all__ = ["build_parser"]
 
