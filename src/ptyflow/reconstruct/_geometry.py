@@ -112,7 +112,7 @@ def resolve_rotation_deg(ds: Dataset, cfg: ScanRotationConfig) -> float:
         return meta
     if cfg.source == "value":
         return cfg.rotation_deg
-    images = ds.virtual_images
+    images = ds.live_images
     if len(ds.nav_shape) != 2 or np.isnan(images["com_y"]).all():
         raise DatasetError(
             f"{ds.path}: no centre-of-mass live images to estimate the scan rotation from; "
