@@ -14,12 +14,12 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import ndimage, optimize
 from scipy.spatial import ConvexHull, QhullError
 
 from ptyflow.dataset import GroundTruth
 from ptyflow.errors import ScoreError
 from ptyflow.score._metrics import FRC, fourier_ring_correlation, gain_offset, pearson_r
+from ptyflow.score._register import Registration
 from ptyflow.score._sampling import TruthSampler
 
 __all__ = ["Score", "score_phase"]
@@ -109,112 +109,6 @@ def _inscribed_square(mask: NDArray[np.bool_]) -> tuple[slice, slice]:
     return slice(ci - h, ci + h + 1), slice(cj - h, cj + h + 1)
 
 
-@dataclass
-class _Transform:
-    """Result point s → truth point c + scale·R(θ)(s − c) + shift (θ from +x towards +y)."""
-
-    center: NDArray[np.float64]
-    shift: NDArray[np.float64]
-    scale: float = 1.0
-    theta: float = 0.0
-
-    def __call__(
-        self, y: NDArray[np.float64], x: NDArray[np.float64]
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        c, s = math.cos(self.theta), math.sin(self.theta)
-        dy, dx = y - self.center[0], x - self.center[1]
-        ty = self.center[0] + self.scale * (s * dx + c * dy) + self.shift[0]
-        tx = self.center[1] + self.scale * (c * dx - s * dy) + self.shift[1]
-        return ty, tx
-
-
-def _candidate_shifts(
-    image: NDArray[np.float64],
-    y: NDArray[np.float64],
-    x: NDArray[np.float64],
-    sampler: TruthSampler,
-    pixel_A: float,
-    max_shift_A: float,
-    n_candidates: int = 8,
-) -> list[NDArray[np.float64]]:
-    """Whole-pixel shifts [Å] at the best peaks of the normalised cross-correlation within
-    ±``max_shift_A`` (a disk), best first.
-
-    Several peaks, because at whole pixels a crystal's near-equivalent sites can outscore
-    the true one, which only wins once aligned to a fraction of a pixel.
-    """
-    from skimage.feature import match_template
-
-    m = max(1, math.ceil(max_shift_A / pixel_A))
-    span = np.arange(-m, image.shape[0] + m) * pixel_A
-    wide_y, wide_x = np.meshgrid(y[0, 0] + span, x[0, 0] + span, indexing="ij")
-    ncc = match_template(sampler.sample(wide_y, wide_x), image)
-    offsets = np.indices(ncc.shape).reshape(2, -1).T - m
-    inside = np.hypot(*offsets.T) * pixel_A <= max_shift_A + 1e-9
-    peak = (ncc == ndimage.maximum_filter(ncc, size=3, mode="nearest")).ravel()
-    keep = np.flatnonzero(inside & peak)
-    keep = keep[np.argsort(ncc.ravel()[keep])[::-1][:n_candidates]]
-    return [offsets[i] * pixel_A for i in keep] or [np.zeros(2)]
-
-
-def _register(
-    image: NDArray[np.float64],
-    y: NDArray[np.float64],
-    x: NDArray[np.float64],
-    sampler: TruthSampler,
-    transform: _Transform,
-    pixel_A: float,
-    max_shift_A: float,
-) -> str | None:
-    """Set ``transform.shift`` to the sub-pixel shift of best Pearson r within
-    ±``max_shift_A``. Twice as far is searched too: a clearly better match out there
-    (r higher by > 0.05) comes back as a warning, since the calibration is then off."""
-    found: list[tuple[float, float, NDArray[np.float64]]] = []
-    for start in _candidate_shifts(image, y, x, sampler, pixel_A, 2 * max_shift_A):
-        transform.shift = start
-        _refine_shift(image, y, x, sampler, transform, pixel_A)
-        r = pearson_r(image, sampler.sample(*transform(y, x)))
-        found.append((math.hypot(*transform.shift), r, transform.shift))
-    inside = [f for f in found if f[0] <= max_shift_A] or [(0.0, -1.0, np.zeros(2))]
-    best_in, best = max(inside, key=lambda f: f[1]), max(found, key=lambda f: f[1])
-    transform.shift = best_in[2]
-    if best[1] > best_in[1] + 0.05:
-        return (
-            f"the best match lies {best[0]:.2f} Å away (r = {best[1]:.3f}), beyond the "
-            f"±{max_shift_A:g} Å search (r = {best_in[1]:.3f} inside): the result's origin, "
-            "pixel size or scan rotation is off (or widen --max-shift-A)"
-        )
-    return None
-
-
-def _refine_shift(
-    image: NDArray[np.float64],
-    y: NDArray[np.float64],
-    x: NDArray[np.float64],
-    sampler: TruthSampler,
-    transform: _Transform,
-    pixel_A: float,
-    n_iter: int = 8,
-) -> None:
-    """Iterated sub-pixel phase correlation (upsampled 100×) of the square against the truth
-    resampled where the transform says it lies; updates ``transform.shift`` in place."""
-    from skimage.registration import phase_cross_correlation
-
-    window = np.outer(np.hanning(image.shape[0]), np.hanning(image.shape[1]))
-    moving = (image - image.mean()) * window
-    for _ in range(n_iter):
-        g = sampler.sample(*transform(y, x))
-        step, _, _ = phase_cross_correlation(
-            (g - g.mean()) * window, moving, upsample_factor=100, normalization=None
-        )
-        # the result shifted by `step` matches g: result pixel p shows the truth at p + step
-        c, s = math.cos(transform.theta), math.sin(transform.theta)
-        sy, sx = transform.scale * pixel_A * step
-        transform.shift = transform.shift + np.array([c * sy + s * sx, c * sx - s * sy])
-        if math.hypot(*step) < 0.01:
-            break
-
-
 def score_phase(
     phase: ArrayLike,
     pixel_size_A: float,
@@ -262,17 +156,15 @@ def score_phase(
         raise ScoreError(
             f"{truth.path}: {outside:.0%} of the scanned field lies outside the ground truth"
         )
-    center = np.array([y[sq].mean(), x[sq].mean()])
-    transform = _Transform(center=center, shift=np.zeros(2))
-    far = _register(image[sq], y[sq], x[sq], sampler, transform, pixel_size_A, max_shift_A)
+    registration = Registration(image[sq], y[sq], x[sq], sampler, pixel_size_A)
+    far = registration.register(max_shift_A)
     if fit_scale or fit_rotation:
-        _fit_scale_rotation(
-            image[sq], y[sq], x[sq], sampler, transform, pixel_size_A, fit_scale, fit_rotation
-        )
+        registration.fit_scale_rotation(fit_scale, fit_rotation)
+    transform = registration.transform
     g = sampler.sample(*transform(y[mask], x[mask]))
     r = pearson_r(image[mask], g)
     gain, offset = gain_offset(image[mask], g)
-    g_square = sampler.sample(*transform(y[sq], x[sq]))
+    g_square = registration.truth()
     frc = fourier_ring_correlation(
         image[sq], g_square, pixel_size_A * transform.scale, frc_k_min_inv_A
     )
@@ -293,32 +185,3 @@ def score_phase(
         warnings=tuple(warnings),
         registered_truth=registered,
     )
-
-
-def _fit_scale_rotation(
-    image: NDArray[np.float64],
-    y: NDArray[np.float64],
-    x: NDArray[np.float64],
-    sampler: TruthSampler,
-    transform: _Transform,
-    pixel_A: float,
-    fit_scale: bool,
-    fit_rotation: bool,
-) -> None:
-    """Nelder–Mead over scale and/or rotation, the shift re-registered at each trial."""
-
-    def apply(params: NDArray[np.float64]) -> None:
-        transform.scale = float(params[0]) if fit_scale else 1.0
-        transform.theta = float(params[-1]) if fit_rotation else 0.0
-
-    def cost(params: NDArray[np.float64]) -> float:
-        apply(params)
-        _refine_shift(image, y, x, sampler, transform, pixel_A, n_iter=3)
-        return -pearson_r(image, sampler.sample(*transform(y, x)))
-
-    start = np.array(([1.0] if fit_scale else []) + ([0.0] if fit_rotation else []))
-    best = optimize.minimize(
-        cost, start, method="Nelder-Mead", options={"xatol": 1e-4, "fatol": 1e-6, "maxiter": 200}
-    )
-    apply(best.x)
-    _refine_shift(image, y, x, sampler, transform, pixel_A)
