@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ptyflow.config import validate_config
 from ptyflow.config.simulate import SimulateConfig
 from ptyflow.dataset import open_dataset
 from ptyflow.simulate import plan_simulation, run_simulation
@@ -33,7 +34,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="where to write (default: tmp)")
     args = parser.parse_args()
     # A thin graphene sheet keeps the multislice cheap: this measures the store path.
-    cfg = SimulateConfig.model_validate(
+    cfg = validate_config(
         {
             "beam": {"energy_eV": 80e3, "semiangle_mrad": 25.0, "aberrations": {"C10_A": -50.0}},
             "specimen": {"kind": "crystal", "crystal": "graphene", "repeats": [20, 12, 1]},
@@ -41,7 +42,8 @@ def main() -> None:
             "detector": {"shape": [args.detector, args.detector], "pixel_size_inv_A": 0.04},
             "dose": {"dose_e_per_A2": 1e5, "poisson_noise": True, "seed": 0},
             "numerics": {"oversampling": 1, "batch_size": 64},
-        }
+        },
+        SimulateConfig,
     )
     plan_simulation(cfg)
     baseline_MB = _peak_rss_MB()

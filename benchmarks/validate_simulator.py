@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ptyflow.config import load_toml
+from ptyflow.config import load_toml, validate_config
 from ptyflow.config.simulate import SimulateConfig
 from ptyflow.physics import sigma_rad_per_VA, wavelength_A
 from ptyflow.simulate import plan_simulation
@@ -37,8 +37,9 @@ def _vacuum(cfg: SimulateConfig) -> np.ndarray:
         np.save(image, np.zeros((64, 64)))
         vacuum = {"kind": "phase_image", "path": str(image), "pixel_size_A": 0.5}
         plan = plan_simulation(
-            SimulateConfig.model_validate(
-                {**cfg.model_dump(), "specimen": vacuum, "scan": {"shape": [1, 1]}}
+            validate_config(
+                {**cfg.model_dump(), "specimen": vacuum, "scan": {"shape": [1, 1]}},
+                SimulateConfig,
             )
         )
         return plan.simulator.intensities(plan.positions_A)[0] * plan.electrons_per_position

@@ -21,4 +21,6 @@ PositiveFloat = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
 class StrictModel(BaseModel):
     """Base of every config and metadata model: unknown keys fail, values are frozen."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_default=True, strict=True, allow_inf_nan=False
+    )

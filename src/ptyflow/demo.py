@@ -13,8 +13,10 @@ from pathlib import Path
 
 from rich.console import Console
 
+from ptyflow.config import validate_config
 from ptyflow.config.simulate import SimulateConfig
 from ptyflow.dataset import open_dataset, plot_overview, render_info, validate_dataset
+from ptyflow.errors import PtyflowError
 from ptyflow.simulate import run_simulation
 
 __all__ = ["DEMO_ITERATIONS", "demo_config", "run_demo"]
@@ -27,7 +29,7 @@ log = logging.getLogger("ptyflow.demo")
 
 def demo_config() -> SimulateConfig:
     """A 24×24 scan of 6×6×4 SrTiO3 cells with one Ba substitution: seconds on 2 cores."""
-    return SimulateConfig.model_validate(
+    return validate_config(
         {
             "beam": {
                 "energy_eV": 300e3,
@@ -47,14 +49,18 @@ def demo_config() -> SimulateConfig:
             "dose": {"dose_e_per_A2": 1e5, "poisson_noise": True, "seed": 1},
             # Point-sampled detector pixels: 9× less work than the default pixel integration.
             "numerics": {"oversampling": 1},
-        }
+        },
+        SimulateConfig,
+        "demo config",
     )
 
 
 def run_demo(out_dir: Path, *, progress: bool = True) -> Path:
     """Run the demo into ``out_dir`` (replacing an earlier demo there); return the store path."""
     console = Console()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise PtyflowError(f"{out_dir}: exists and is not a directory; give the demo another --out")
+    out_dir.mkdir(parents=True, exist_ok=True)  # a read-only place: the CLI names the OSError
     store = out_dir / "srtio3.zarr"
     console.rule("[bold]1. simulate")
     result = run_simulation(demo_config(), store, overwrite=True, progress=progress)

@@ -9,7 +9,8 @@ Hierarchy::
     ├── PhysicsError          physically meaningless parameters (negative dose, ...)
     ├── ProvenanceError       a provenance record is missing, corrupt or does not verify
     ├── ResultError           a result store is missing, corrupt or not a ptyflow result
-    └── ScoreError            a result cannot be scored against a ground truth (no overlap, ...)
+    ├── ScoreError            a result cannot be scored against a ground truth (no overlap, ...)
+    └── TransferError         a store cannot be sent or does not verify on the destination
 
 Each message names the thing at fault (file, key, field, frame) and what was expected.
 """
@@ -25,6 +26,7 @@ __all__ = [
     "ResultError",
     "SchemaVersionError",
     "ScoreError",
+    "TransferError",
 ]
 
 
@@ -58,3 +60,7 @@ class ResultError(PtyflowError):
 
 class ScoreError(PtyflowError):
     """A result cannot be compared with a ground truth (its field misses the truth, ...)."""
+
+
+class TransferError(PtyflowError):
+    """A store cannot be sent, or what arrived does not match what was written."""

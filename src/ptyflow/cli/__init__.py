@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -32,10 +33,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _setup_logging(args.verbose, args.quiet)
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # here, so a closed pipe is noticed inside the handlers below
+        return code
     except PtyflowError as err:
         # Deliberate errors: the message says what is wrong and what was expected.
         print(f"ptyflow {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        # The reader of our output went away (`| head`): stop quietly, as cat does.
+        # Point stdout at /dev/null so the interpreter's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a writer killed by the pipe
+    except OSError as err:
+        # The system refused a file or directory (missing, read-only, full, not a
+        # directory): the user's to fix, so a message naming it, not a traceback.
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"ptyflow {args.command}: error: {where}{err.strerror or err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"ptyflow {args.command}: interrupted", file=sys.stderr)

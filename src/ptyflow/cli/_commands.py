@@ -22,15 +22,16 @@ log = logging.getLogger("ptyflow")
 def simulate(args: argparse.Namespace) -> int:
     from ptyflow.config import load_toml
     from ptyflow.config.simulate import SimulateConfig
-    from ptyflow.simulate import plan_simulation, run_simulation
+    from ptyflow.simulate import plan_simulation, run_simulation, truth_path
 
     config = load_toml(args.config, SimulateConfig, args.overrides)
+    truth_path(args.out)  # refuses an --out that cannot name a store, before any work
     if args.dry_run:
         from rich.console import Console
         from rich.table import Table
 
         table = Table(title=f"would write {args.out}", show_header=False, title_justify="left")
-        for label, text in plan_simulation(config).summary():
+        for label, text in plan_simulation(config, args.out).summary():
             table.add_row(label, text)
         Console().print(table)
         return 0
@@ -47,6 +48,15 @@ def info(args: argparse.Namespace) -> int:
     from ptyflow.dataset import open_dataset, plot_overview, render_info, validate_dataset
     from ptyflow.reconstruct import is_result_store
 
+    if args.kernels:
+        from ptyflow.cli._compress import print_kernel_status
+
+        print_kernel_status()
+        if args.store is None:
+            return 0
+    elif args.store is None:
+        print("ptyflow info: error: give a STORE (or --kernels)", file=sys.stderr)
+        return 2
     if is_result_store(args.store):
         from ptyflow.cli._reconstruct import result_info
 
@@ -85,6 +95,8 @@ def provenance_verify(args: argparse.Namespace) -> int:
     status = "verified" if check.ok else "MISMATCH"
     print(f"{args.artifact}: {status} (record {check.record_id})")
     print(f"  recorded: {check.expected_hash}\n  actual:   {check.actual_hash}")
+    for problem in check.problems:
+        print(f"  {problem}")
     return 0 if check.ok else 1
 
 

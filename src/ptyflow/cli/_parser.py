@@ -7,6 +7,8 @@ from pathlib import Path
 
 from ptyflow import __version__
 from ptyflow.cli import _commands, _ingest, _reconstruct, _score
+from ptyflow.cli._compress import add_compress_parser
+from ptyflow.cli._transfer import add_transfer_parser
 
 __all__ = ["build_parser"]
 
@@ -130,7 +132,13 @@ def build_parser() -> argparse.ArgumentParser:
         "provenance record. Exits 1 if the store breaks the contract (or, with --verify, a "
         "file no longer matches the manifest), 2 if it cannot be opened at all.",
     )
-    p.add_argument("store", type=Path, help="dataset store or result store directory")
+    p.add_argument("store", type=Path, nargs="?", help="dataset store or result store directory")
+    p.add_argument(
+        "--kernels",
+        action="store_true",
+        help="report whether the compression kernels are compiled and in Numba's disk cache "
+        "(compiles them if not); STORE is then optional",
+    )
     p.add_argument(
         "--verify", action="store_true", help="also recompute every file checksum (reads all data)"
     )
@@ -140,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_commands.info)
 
     _reconstruct.add_parser(sub)
+    _add_overrides(add_compress_parser(sub))
 
     p = sub.add_parser(
         "provenance",
@@ -155,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_provenance_actions(p)
+    add_transfer_parser(sub)
 
     _ingest.add_parser(sub, _add_overrides)
     _score.add_parser(sub)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import json
 import tomllib
 import typing
 from collections.abc import Sequence
@@ -81,8 +82,39 @@ def _unit_note(key: str, hint: str) -> str:
     return " units are part of key names" if same_quantity and unit else ""
 
 
-def format_validation_error(err: ValidationError, model: type[BaseModel], source: str) -> str:
-    """One line per problem: ``source: [section].key: what is wrong (got ...)``."""
+def _override_keys(item: str) -> tuple[list[str], str]:
+    """``section.key=value`` split into its keys and raw value; ConfigError naming ``--set``."""
+    dotted, sep, raw = item.partition("=")
+    keys = [k.strip() for k in dotted.split(".")]
+    if not sep or not all(keys):
+        raise ConfigError(
+            f"--set {item}: expected KEY=VALUE, KEY dotted with no empty part, e.g. "
+            "--set scan.step_A=[0.4,0.4]"
+        )
+    return keys, raw
+
+
+def _set_by(overrides: Sequence[str], loc: tuple[int | str, ...]) -> str | None:
+    """The override that set the value at ``loc``, or None if the file did.
+
+    A tagged union's variant name in ``loc`` is no key anyone typed, so keys may skip it.
+    """
+    typed = [p for p in loc if isinstance(p, str)]
+    for item in reversed(overrides):  # the last override of a key wins
+        keys, _ = _override_keys(item)
+        rest = iter(typed[1:])
+        if typed[:1] == keys[:1] and all(k in rest for k in keys[1:]):
+            return item
+    return None
+
+
+def format_validation_error(
+    err: ValidationError, model: type[BaseModel], source: str, overrides: Sequence[str] = ()
+) -> str:
+    """One line per problem: ``source: [section].key: what is wrong (got ...)``.
+
+    A problem in a value given by an override names ``--set KEY=VALUE`` instead of ``source``.
+    """
     lines = [f"{source}: invalid {model.__name__} ({err.error_count()} problem(s))"]
     for e in err.errors():
         loc = tuple(e["loc"])
@@ -98,35 +130,51 @@ def format_validation_error(err: ValidationError, model: type[BaseModel], source
             # A whole section as "got" would bury the message; scalars help.
             if e["type"] != "missing" and not isinstance(e.get("input"), dict | list):
                 msg += f" (got {e.get('input')!r})"
-        lines.append(f"  {source}: {key}: {msg}")
+        item = _set_by(overrides, loc)
+        lines.append(f"  {f'--set {item}' if item else source}: {key}: {msg}")
     return "\n".join(lines)
 
 
-def validate_config(data: dict[str, Any], model: type[M], source: str = "<config>") -> M:
-    """Validate a plain mapping into ``model``; raise :class:`ConfigError` naming every problem."""
-    try:
-        return model.model_validate(data)
+def validate_config(
+    data: dict[str, Any],
+    model: type[M],
+    source: str = "<config>",
+    *,
+    overrides: Sequence[str] = (),
+    config_dir: Path | None = None,
+) -> M:
+    """Validate a plain mapping (as read from TOML) into ``model``, strictly.
+
+    A string is not a number, ``"off"`` is not a boolean: the mapping is validated as the
+    JSON document it is (where an array is a tuple), under the models' strict mode.
+    ``config_dir`` is where relative paths in it are resolved (default: the working
+    directory). Raises :class:`ConfigError` naming every problem, and for values from
+    ``overrides`` the override rather than ``source``.
+    """
+    context = {"config_dir": config_dir or Path.cwd()}
+    try:  # default=str: a TOML date is text to these models
+        return model.model_validate_json(json.dumps(data, default=str), context=context)
     except ValidationError as err:
-        raise ConfigError(format_validation_error(err, model, source)) from None
+        raise ConfigError(format_validation_error(err, model, source, overrides)) from None
 
 
 def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
     """Apply ``section.key=value`` overrides (values in TOML syntax; bare words are strings)."""
     out = copy.deepcopy(data)
     for item in overrides:
-        dotted, sep, raw = item.partition("=")
-        if not sep or not dotted.strip():
-            raise ConfigError(f"override {item!r}: expected KEY=VALUE, e.g. scan.step_A=0.4")
+        keys, raw = _override_keys(item)
         try:
             value = tomllib.loads(f"v = {raw}")["v"]
-        except tomllib.TOMLDecodeError:
+        except tomllib.TOMLDecodeError as err:
+            if raw.strip()[:1] in ("[", "{", '"', "'"):  # meant as TOML, not a bare word
+                raise ConfigError(f"--set {item}: value is not valid TOML: {err}") from None
             value = raw
-        *sections, key = dotted.strip().split(".")
+        *sections, key = keys
         node = out
         for section in sections:
             child = node.setdefault(section, {})
             if not isinstance(child, dict):
-                raise ConfigError(f"override {item!r}: {section!r} is a value, not a section")
+                raise ConfigError(f"--set {item}: {section!r} is a value, not a section")
             node = child
         node[key] = value
     return out
@@ -148,4 +196,10 @@ def load_toml(path: str | Path, model: type[M], overrides: Sequence[str] = ()) -
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML: {err}") from None
-    return validate_config(apply_overrides(data, overrides), model, str(path))
+    return validate_config(
+        apply_overrides(data, overrides),
+        model,
+        str(path),
+        overrides=overrides,
+        config_dir=path.resolve().parent,
+    )

@@ -8,7 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, NonNegativeInt, PositiveInt, field_validator, model_validator
+from pydantic import (
+    Field,
+    NonNegativeInt,
+    PositiveInt,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from ptyflow._models import PositiveFloat, StrictModel
 from ptyflow.physics import CRYSTALS, Probe, known_elements
@@ -98,8 +105,25 @@ class PhaseImageSpecimen(StrictModel):
     """A user phase image (.npy, 2D, [rad]) taken as one period of a single-slice phase object."""
 
     kind: Literal["phase_image"]
-    path: Path = Field(description="2D .npy array of phase shifts [rad], axes (y, x)")
+    path: Path = Field(
+        strict=False,  # a path is written as a string
+        description="2D .npy array of phase shifts [rad], axes (y, x); a relative path is "
+        "relative to the config file",
+    )
     pixel_size_A: PositiveFloat = Field(description="pixel size of the image [Å]")
+
+    @field_validator("path")
+    @classmethod
+    def _resolved(cls, path: Path, info: ValidationInfo) -> Path:
+        # Relative to the config file, so a config works from any working directory.
+        base = Path((info.context or {}).get("config_dir") or Path.cwd())
+        resolved = (base / path.expanduser()).resolve()
+        if not resolved.is_file():
+            raise ValueError(
+                f"phase image {str(path)!r} not found at {resolved} (a relative path is "
+                f"relative to the config file's directory {base})"
+            )
+        return resolved
 
 
 class ScanConfig(StrictModel):
@@ -120,7 +144,7 @@ class ScanConfig(StrictModel):
         description="std of random probe-position errors per axis [Å]; the store records the "
         "nominal raster, the ground truth where the probe really was",
     )
-    jitter_seed: int = Field(0, description="seed of the position errors")
+    jitter_seed: NonNegativeInt = Field(0, description="seed of the position errors")
 
 
 class DetectorConfig(StrictModel):
@@ -176,12 +200,12 @@ class SimulateConfig(StrictModel):
     dose: DoseConfig = Field(default_factory=DoseConfig)
     numerics: NumericsConfig = Field(default_factory=NumericsConfig)
 
-    @model_validator(mode="before")
+    @field_validator("beam", mode="before")
     @classmethod
-    def _partial_beam_keeps_defaults(cls, data: Any) -> Any:
+    def _partial_beam_keeps_defaults(cls, beam: Any) -> Any:
         # Like every other section, a [beam] that sets some keys keeps the defaults of the
         # rest (Probe itself has none: a store's metadata must state its beam). A given
         # [beam.aberrations] replaces the default one whole: unlisted coefficients are zero.
-        if isinstance(data, dict) and isinstance(data.get("beam"), dict):
-            data = {**data, "beam": {**_DEFAULT_BEAM, **data["beam"]}}
-        return data
+        # (A field validator, not a model one: that would make pydantic validate the whole
+        # document in Python mode, where a TOML array is not a tuple.)
+        return {**_DEFAULT_BEAM, **beam} if isinstance(beam, dict) else beam

@@ -8,6 +8,7 @@ the writer.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,6 @@ def read_metadata(path: Path) -> DatasetMetadata:
             f"this ptyflow supports version {SCHEMA_VERSION} only"
         )
     try:
-        return DatasetMetadata.model_validate(attrs)
+        return DatasetMetadata.model_validate_json(json.dumps(attrs))
     except ValidationError as err:
         raise DatasetError(_format_validation_error(err, path / GROUP_JSON)) from None

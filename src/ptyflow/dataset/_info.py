@@ -78,9 +78,17 @@ def _metadata_rows(ds: Dataset) -> list[tuple[str, str]]:
     )
     compression: str = comp.kind
     if comp.kind == "bin":
-        compression += f" (bin factor {comp.bin_factor})"
+        grid = ds.metadata.frame_grid
+        compression += (
+            f" (bin factor {comp.bin_factor}): frames {grid.shape[0]}×{grid.shape[1]} px of "
+            f"{grid.pixel_size_inv_A:g} 1/Å, k = 0 at ({grid.center_px[0]:g}, "
+            f"{grid.center_px[1]:g}) px"
+        )
     elif comp.kind == "virtual":
-        compression += f" ({comp.n_masks} masks: {', '.join(comp.mask_names or ())})"
+        compression += (
+            f" ({comp.n_masks} masks on the raw detector, in masks/: "
+            f"{', '.join(comp.mask_names or ())})"
+        )
     finished = acq.finished_utc.isoformat() if acq.finished_utc else "—"
     return [
         ("beam", f"{beam.energy_eV / 1e3:g} keV, semi-angle {beam.semiangle_mrad:g} mrad"),

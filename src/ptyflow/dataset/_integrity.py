@@ -27,7 +27,6 @@ from ptyflow.provenance import (
 )
 
 __all__ = [
-    "manifest_problems",
     "read_json",
     "record_hash_problem",
     "seal_store",
@@ -67,23 +66,6 @@ def seal_store(store: Path, record: ProvenanceRecord | None) -> str:
         write_record(finish_record(record, outputs=[output]), store / RECORD_NAME)
     write_json_atomic(store / MANIFEST_NAME, manifest)
     return digest
-
-
-def manifest_problems(store: Path, manifest: dict[str, ManifestEntry]) -> list[str]:
-    """Every file changed, missing or extra relative to ``manifest`` (rehashes all files)."""
-    current = build_manifest(store, exclude=HASH_EXCLUDES)
-    problems = [
-        f"{store / rel}: missing (listed in the manifest)" for rel in manifest if rel not in current
-    ]
-    problems += [
-        f"{store / rel}: not listed in the manifest" for rel in current if rel not in manifest
-    ]
-    problems += [
-        f"{store / rel}: checksum differs from the manifest (file modified)"
-        for rel, entry in manifest.items()
-        if rel in current and current[rel]["sha256"] != entry["sha256"]
-    ]
-    return problems
 
 
 def record_hash_problem(

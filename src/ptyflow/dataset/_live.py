@@ -81,15 +81,26 @@ class LiveImages:
         }
 
     def update(
-        self, nav: tuple[slice, ...], block: NDArray[Any], received: NDArray[np.bool_]
+        self,
+        nav: tuple[slice, ...],
+        block: NDArray[Any],
+        received: NDArray[np.bool_],
+        sums: NDArray[np.floating] | None = None,
     ) -> None:
         """Fill the images at navigation slices ``nav`` from ``block`` where ``received``.
 
         ``block`` has shape ``(*nav_block, *frame_shape)``; positions not received keep NaN.
+        ``sums`` ``(*nav_block, 5)``: the five weight sums already computed by the
+        compression stage (``ptyflow.compress``); rows of NaN are computed here instead.
         """
         nav_block = received.shape
-        flat = block.reshape(int(np.prod(nav_block)), -1).astype(np.float32, copy=False)
-        signals = (flat @ self._projection).reshape(*nav_block, len(_WEIGHTS))
+        if sums is None or np.isnan(sums).any():
+            flat = block.reshape(int(np.prod(nav_block)), -1).astype(np.float32, copy=False)
+            signals = (flat @ self._projection).reshape(*nav_block, len(_WEIGHTS))
+            if sums is not None:
+                signals = np.where(np.isnan(sums), signals, sums)
+        else:
+            signals = sums
         bf, adf, total, sy, sx = np.moveaxis(signals, -1, 0)
         with np.errstate(invalid="ignore", divide="ignore"):
             com_y = np.where(total != 0, sy / total, np.nan)

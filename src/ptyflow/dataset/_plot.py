@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ptyflow.dataset._reader import Dataset
+from ptyflow.errors import DatasetError
 
 __all__ = ["plot_overview"]
 
@@ -16,6 +17,18 @@ _PANELS = (
     ("com_x", "CoM x"),
     ("com_y", "CoM y"),
 )
+
+
+def _check_figure_path(path: Path, formats: dict[str, str]) -> None:
+    """Refuse, before any work, a figure path matplotlib cannot write."""
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix not in formats:
+        raise DatasetError(
+            f"{path}: cannot save a figure as {path.suffix or 'a file without an extension'!r}; "
+            f"use one of {', '.join('.' + f for f in sorted(formats))}"
+        )
+    if not path.parent.is_dir():
+        raise DatasetError(f"{path}: directory {path.parent} does not exist")
 
 
 def plot_overview(ds: Dataset, out_path: str | Path) -> Path:
@@ -28,6 +41,9 @@ def plot_overview(ds: Dataset, out_path: str | Path) -> Path:
     matplotlib.use("Agg")  # files only; never needs a display
     import matplotlib.pyplot as plt
 
+    out_path = Path(out_path)
+    _check_figure_path(out_path, plt.gcf().canvas.get_supported_filetypes())
+    plt.close("all")
     images = ds.live_images
     fig, axes = plt.subplots(1, len(_PANELS) + 1, figsize=(3.2 * (len(_PANELS) + 1), 3.4))
     for ax, (key, title) in zip(axes, _PANELS, strict=False):
@@ -55,7 +71,6 @@ def plot_overview(ds: Dataset, out_path: str | Path) -> Path:
     state = ds.state.value
     fig.suptitle(f"{ds.path.name}: {state}, {ds.n_missing} frame(s) missing")
     fig.tight_layout()
-    out_path = Path(out_path)
     fig.savefig(out_path, dpi=110)
     plt.close(fig)
     return out_path

@@ -100,10 +100,7 @@ def open_dataset(path: str | Path) -> Dataset:
     if problems := _array_problems(path, group, metadata):
         raise DatasetError("\n".join(problems))
     dataset = Dataset(path, group, metadata)
-    try:  # read now: every reader needs it, and a corrupt one must fail here, by name
-        dataset.frames_received  # noqa: B018
-    except Exception as err:
-        raise DatasetError(f"{path / FRAMES_RECEIVED}: cannot read: {err}") from None
+    dataset.frames_received  # noqa: B018  # read now: a corrupt one must fail here, by name
     return dataset
 
 
@@ -149,10 +146,20 @@ class Dataset:
         """The ``data`` zarr array itself, for codec details and custom slicing."""
         return self._data
 
+    def _read_whole(self, name: str, dtype: type[Any]) -> NDArray[Any]:
+        """A small array read whole; a damaged one is a DatasetError naming it."""
+        try:
+            return np.asarray(get_array(self._group, name)[...], dtype=dtype)
+        except Exception as err:  # whatever zarr or the codec raises for a damaged chunk
+            raise DatasetError(
+                f"{self.path / name}: cannot read (damaged chunk? `ptyflow info --verify` "
+                f"names changed files): {err}"
+            ) from None
+
     @cached_property
     def frames_received(self) -> NDArray[np.bool_]:
         """True where the frame of a scan position arrived (nav shape)."""
-        return np.asarray(get_array(self._group, FRAMES_RECEIVED)[...], dtype=bool)
+        return self._read_whole(FRAMES_RECEIVED, bool)
 
     @property
     def n_missing(self) -> int:
@@ -176,17 +183,14 @@ class Dataset:
     @property
     def live_images(self) -> dict[str, NDArray[np.float32]]:
         """Live images ``bf``, ``adf`` [counts], ``com_y``, ``com_x`` [1/Å]; NaN if missing."""
-        return {
-            name: np.asarray(get_array(self._group, f"{LIVE}/{name}")[...], dtype=np.float32)
-            for name in LIVE_IMAGES
-        }
+        return {name: self._read_whole(f"{LIVE}/{name}", np.float32) for name in LIVE_IMAGES}
 
     @property
     def masks(self) -> NDArray[np.float32] | None:
         """The virtual-detector masks ``(n_masks, ky, kx)``, or None for frame data."""
         if MASKS not in self._group:
             return None
-        return np.asarray(get_array(self._group, MASKS)[...], dtype=np.float32)
+        return self._read_whole(MASKS, np.float32)
 
     @property
     def manifest(self) -> dict[str, ManifestEntry] | None:

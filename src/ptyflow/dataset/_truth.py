@@ -42,8 +42,20 @@ _NOMINAL = "scan_positions_nominal_A.npy"
 
 
 def truth_path(store: str | Path) -> Path:
-    """The ground-truth directory of a store: ``sample.zarr`` → ``sample.truth``."""
-    return Path(store).with_suffix(".truth")
+    """The ground-truth directory of a store: ``sample.zarr`` → ``sample.truth``.
+
+    Raises DatasetError for a path that cannot name a new store (``.``, ``/``, ``..``) or
+    that is a ground-truth path itself.
+    """
+    store = Path(store)
+    if store.name in ("", ".", ".."):
+        raise DatasetError(f"{store}: not a name for a new store; give one, e.g. sample.zarr")
+    if store.suffix == ".truth":
+        raise DatasetError(
+            f"{store}: ends in .truth, the suffix of ground-truth directories (a store "
+            f"{store.stem}.zarr has its truth in {store.name}); choose another name"
+        )
+    return store.with_suffix(".truth")
 
 
 def check_truth_dir(path: Path, overwrite: bool) -> None:

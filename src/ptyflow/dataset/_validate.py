@@ -7,11 +7,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ptyflow.dataset._integrity import manifest_problems, record_hash_problem, stray_partial_files
+from ptyflow.dataset._integrity import record_hash_problem, stray_partial_files
 from ptyflow.dataset._metadata import DatasetState
 from ptyflow.dataset._reader import Dataset, open_dataset
 from ptyflow.errors import DatasetError
-from ptyflow.provenance import MANIFEST_NAME, RECORD_NAME, ProvenanceRecord
+from ptyflow.provenance import MANIFEST_NAME, RECORD_NAME, ProvenanceRecord, manifest_problems
 
 __all__ = ["validate_dataset"]
 

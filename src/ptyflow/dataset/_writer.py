@@ -83,6 +83,7 @@ class DatasetWriter:
         self._open: dict[tuple[int, ...], _ShardBuffer] = {}  # insertion order = opening order
         self._written: set[tuple[int, ...]] = set()
         self._max_open = geometry.shard_grid[-1]  # one band of shards across the scan
+        self._live_sums: NDArray[np.float64] | None = None  # given by write_frames(live=)
         self._closed = False
         #: The store's content hash (tree hash of its manifest), once closed.
         self.content_hash: str | None = None
@@ -114,11 +115,15 @@ class DatasetWriter:
         flat = int(index) if isinstance(index, int | np.integer) else self._flat_index(index)
         self.write_frames(flat, np.asarray(frame)[np.newaxis])
 
-    def write_frames(self, start_index: int, frames: NDArray[Any]) -> None:
+    def write_frames(
+        self, start_index: int, frames: NDArray[Any], live: NDArray[Any] | None = None
+    ) -> None:
         """Write ``frames`` ``(n, *frame_shape)`` at flat raster indices ``start_index …``.
 
         Frames may arrive in any order and with gaps. The whole call is checked first
         (shape, dtype, range, frames already written), so a rejected call stores nothing.
+        ``live`` ``(n, 5)``: the frames' live-image weight sums, when the compression stage
+        computed them (``ptyflow.compress.LIVE_SUMS``); the writer then skips its own.
         """
         if self._closed:
             raise DatasetError(f"{self.path}: the writer is closed")
@@ -146,6 +151,15 @@ class DatasetWriter:
                 f"{self.path}: frame {i} {self._nav_index(i)} was already written; "
                 "nothing from this call was stored"
             )
+        if live is not None:
+            if np.shape(live) != (len(frames), 5):
+                raise DatasetError(
+                    f"{self.path}: live sums from index {start}: shape {np.shape(live)}, "
+                    f"expected ({len(frames)}, 5)"
+                )
+            if self._live_sums is None:
+                self._live_sums = np.full((*self.nav_shape, 5), np.nan)
+            self._live_sums.reshape(-1, 5)[start:stop] = live
         for a, b in self._runs(start, stop):
             flat_accepted[a:b] = True  # before _put: a shard it completes is flushed at once
             self._put(a, frames[a - start : b - start])
@@ -202,7 +216,8 @@ class DatasetWriter:
             block = run.reshape((1,) * (len(pos) - 1) + run.shape)
             self._data[nav] = block  # zarr reads, patches and rewrites that shard
             self._stored[nav] = True
-            self._live.update(nav, block, np.ones(block.shape[: len(pos)], dtype=bool))
+            received = np.ones(block.shape[: len(pos)], dtype=bool)
+            self._live.update(nav, block, received, self._given_live(nav))
             return
         buf = self._open.get(key) or self._open_shard(key)
         local = tuple(p - s.start for p, s in zip(pos, buf.nav, strict=True))
@@ -226,7 +241,10 @@ class DatasetWriter:
         self._written.add(key)
         self._data[buf.nav] = buf.data
         self._stored[buf.nav] = self._accepted[buf.nav]
-        self._live.update(buf.nav, buf.data, self._stored[buf.nav])
+        self._live.update(buf.nav, buf.data, self._stored[buf.nav], self._given_live(buf.nav))
+
+    def _given_live(self, nav: tuple[slice, ...]) -> NDArray[np.float64] | None:
+        return None if self._live_sums is None else self._live_sums[nav]
 
     def _finish(self, *, failed: bool, record: ProvenanceRecord | None) -> None:
         if self._closed:

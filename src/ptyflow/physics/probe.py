@@ -8,6 +8,8 @@ real-space probe has Σ_r |ψ(r)|² = 1 as well.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import Field
@@ -43,7 +45,9 @@ class Probe(StrictModel):
     """
 
     energy_eV: PositiveFloat = Field(description="beam energy [eV]")
-    semiangle_mrad: PositiveFloat = Field(description="convergence semi-angle [mrad]")
+    semiangle_mrad: PositiveFloat = Field(
+        lt=1000 * math.pi / 2, description="convergence semi-angle [mrad], below 90°"
+    )
     aberrations: Aberrations = Field(default_factory=Aberrations)
 
     @property

@@ -40,7 +40,7 @@ from ptyflow.provenance._record import (
     start_record,
     write_record,
 )
-from ptyflow.provenance._verify import Verification, verify_artifact
+from ptyflow.provenance._verify import Verification, manifest_problems, verify_artifact
 
 if TYPE_CHECKING:
     from ptyflow.provenance._export import (
@@ -85,6 +85,7 @@ __all__ = [
     "content_hash",
     "finish_record",
     "lineage",
+    "manifest_problems",
     "read_record",
     "record_path",
     "render_lineage",

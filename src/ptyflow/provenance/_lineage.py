@@ -74,7 +74,9 @@ def lineage(artifact: str | Path, *, rehash: bool = True) -> list[LineageStep]:
     Raises :class:`ProvenanceError` only if ``artifact`` itself carries no valid record.
     """
     artifact = Path(artifact)
-    pending = [(artifact, read_record(record_path(artifact)))]
+    # read_record takes an artifact or a record file (a transfer's record has no artifact of
+    # its own: it sits beside the store it moved).
+    pending = [(artifact, read_record(artifact))]
     steps: dict[str, LineageStep] = {}  # insertion-ordered; its keys are the visited set
     hashes: dict[Path, str] = {}  # an input shared by several records is hashed once
     while pending:

@@ -2,25 +2,73 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from ptyflow.errors import ProvenanceError
-from ptyflow.provenance._record import content_hash, read_record
+from ptyflow.provenance._hashing import ManifestEntry, build_manifest, tree_hash
+from ptyflow.provenance._record import HASH_EXCLUDES, MANIFEST_NAME, content_hash, read_record
 
-__all__ = ["Verification", "verify_artifact"]
+__all__ = ["Verification", "manifest_problems", "verify_artifact"]
 
 
 @dataclass(frozen=True)
 class Verification:
+    """The outcome; ``problems`` names the files that differ from the artifact's manifest
+    (on a mismatch of a directory that has one)."""
+
     artifact: Path
     record_id: str
     expected_hash: str
     actual_hash: str
+    problems: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
         return self.expected_hash == self.actual_hash
+
+
+def manifest_problems(
+    root: Path,
+    manifest: Mapping[str, ManifestEntry],
+    current: Mapping[str, ManifestEntry] | None = None,
+) -> list[str]:
+    """Every file changed, missing or extra under ``root`` relative to ``manifest``.
+
+    ``current`` is the directory's manifest now; without it every file is rehashed.
+    """
+    if current is None:
+        current = build_manifest(root, exclude=HASH_EXCLUDES)
+    problems = [
+        f"{root / rel}: missing (listed in the manifest)" for rel in manifest if rel not in current
+    ]
+    problems += [
+        f"{root / rel}: not listed in the manifest" for rel in current if rel not in manifest
+    ]
+    problems += [
+        f"{root / rel}: checksum differs from the manifest (file modified)"
+        for rel, entry in manifest.items()
+        if rel in current and current[rel]["sha256"] != entry["sha256"]
+    ]
+    return problems
+
+
+def _differences(artifact: Path, current: Mapping[str, ManifestEntry]) -> tuple[str, ...]:
+    """What differs from the directory's own manifest, if it has a readable one."""
+    try:
+        manifest = json.loads((artifact / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return (
+            f"{artifact / MANIFEST_NAME}: missing or unreadable; cannot name the changed files",
+        )
+    if not isinstance(manifest, dict):
+        return (f"{artifact / MANIFEST_NAME}: not a manifest",)
+    problems = manifest_problems(artifact, manifest, current)
+    if not problems and tree_hash(manifest) != tree_hash(current):
+        problems = [f"{artifact / MANIFEST_NAME}: malformed entries"]
+    return tuple(problems) or (f"{artifact / MANIFEST_NAME}: files match it, but it was changed",)
 
 
 def verify_artifact(artifact: str | Path) -> Verification:
@@ -31,7 +79,6 @@ def verify_artifact(artifact: str | Path) -> Verification:
     """
     artifact = Path(artifact)
     record = read_record(artifact)
-    actual = content_hash(artifact)
     named = [o for o in record.outputs if Path(o.path).name == artifact.name]
     candidates = named or record.outputs
     if len(candidates) != 1:
@@ -39,4 +86,10 @@ def verify_artifact(artifact: str | Path) -> Verification:
             f"{artifact}: its provenance record lists {len(record.outputs)} outputs and "
             f"none named {artifact.name!r}; cannot tell which one to verify"
         )
-    return Verification(artifact, record.record_id, candidates[0].content_hash, actual)
+    expected = candidates[0].content_hash
+    if not artifact.is_dir():
+        return Verification(artifact, record.record_id, expected, content_hash(artifact))
+    current = build_manifest(artifact, exclude=HASH_EXCLUDES)
+    actual = tree_hash(current)
+    problems = () if actual == expected else _differences(artifact, current)
+    return Verification(artifact, record.record_id, expected, actual, problems)

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
+from ptyflow.errors import PhysicsError
 from ptyflow.physics import Probe, fresnel_propagator
 from ptyflow.physics.forward import (
     far_field_intensity,
@@ -117,6 +118,12 @@ class FrameSimulator:
                     for i in range(0, nx, batch_size)
                 ]
             )
+            if not np.isfinite(patterns).all():
+                bad = int(np.flatnonzero(~np.isfinite(patterns).all(axis=(1, 2)))[0])
+                raise PhysicsError(
+                    f"the simulated pattern of scan position {(row, bad)} is not finite "
+                    "(NaN or infinity); check the beam's aberrations and the numerics"
+                )
             fraction = patterns.sum(axis=(1, 2), dtype=np.float64)
             expected = patterns * np.float32(electrons_per_position)
             if poisson_seed is None:

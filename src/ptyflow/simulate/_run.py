@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from ptyflow.config.simulate import SimulateConfig
+from ptyflow.config.simulate import PhaseImageSpecimen, SimulateConfig
 from ptyflow.dataset import (
     TRUTH_NAME,
     Acquisition,
@@ -26,7 +26,7 @@ from ptyflow.dataset import (
     write_truth_dir,
 )
 from ptyflow.physics import center_pixel, sigma_rad_per_VA
-from ptyflow.provenance import ArtifactRef, ProvenanceRecord, start_record
+from ptyflow.provenance import ArtifactRef, ProvenanceRecord, artifact_ref, start_record
 from ptyflow.simulate._plan import SimulationPlan, plan_simulation
 
 __all__ = ["TRUTH_NAME", "SimulationResult", "run_simulation", "truth_path"]
@@ -46,6 +46,7 @@ class SimulationResult:
 def _metadata(plan: SimulationPlan) -> DatasetMetadata:
     cfg = plan.config
     det = cfg.detector
+    cy, cx = center_pixel(det.shape)
     return DatasetMetadata(
         acquisition=Acquisition(
             beam=cfg.beam,
@@ -55,7 +56,7 @@ def _metadata(plan: SimulationPlan) -> DatasetMetadata:
             detector=Detector(
                 shape=det.shape,
                 pixel_size_inv_A=det.pixel_size_inv_A,
-                center_px=center_pixel(det.shape),
+                center_px=(cy, cx),
                 bit_depth=32,
                 name="ptyflow-simulator",
             ),
@@ -142,8 +143,13 @@ def run_simulation(
     out_path = Path(out_path)
     truth_dir = truth_path(out_path)
     check_truth_dir(truth_dir, overwrite)
-    record = start_record("simulate", config=config)
-    plan = plan_simulation(config)
+    plan = plan_simulation(config, out_path)
+    inputs = (
+        [artifact_ref(config.specimen.path)]
+        if isinstance(config.specimen, PhaseImageSpecimen)
+        else []
+    )
+    record = start_record("simulate", config=config, inputs=inputs)
     noise = config.dose.poisson_noise
     fractions: list[np.ndarray] = []
     bar = Progress(
@@ -179,6 +185,6 @@ def run_simulation(
     store_ref = ArtifactRef(
         path=str(out_path.resolve()), content_hash=writer.content_hash, record_id=record.record_id
     )
-    truth_record = start_record("simulate.truth", config=config, inputs=[store_ref])
+    truth_record = start_record("simulate.truth", config=config, inputs=[store_ref, *inputs])
     _write_truth(plan, truth_dir, beam_fraction, truth_record)
     return SimulationResult(out_path, truth_dir, beam_fraction, time.perf_counter() - t0)

@@ -1,0 +1,168 @@
+"""``ptyflow compress``: the new store holds exactly what was kept, and says so."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, get_args
+
+import numpy as np
+import pytest
+
+from ptyflow.compress import compress_store
+from ptyflow.compress._reference import bin_numpy, masks_numpy
+from ptyflow.config import load_toml, validate_config
+from ptyflow.config.compress import CompressCommandConfig, DetectorPreset
+from ptyflow.dataset import DatasetState, live_detectors, open_dataset, validate_dataset
+from ptyflow.provenance import content_hash, read_record
+from ptyflow.testing import run_cli, write_store
+
+from .conftest import DET, disk_frames, raw_metadata
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+SKIP = (3, 17, 40)  # frames that never arrived
+
+
+@pytest.fixture
+def raw_store(tmp_path: Path) -> tuple[Path, np.ndarray]:
+    frames = disk_frames(8 * 12, np.uint16, seed=4)
+    frames[5] = 4095  # a saturated frame
+    md = raw_metadata(scan=(8, 12))
+    path = write_store(
+        tmp_path / "raw.zarr", md, frames, skip=SKIP, shard_nav=(4, 8), chunk_nav=(2, 4)
+    )
+    return path, frames
+
+
+def _config(**compress: Any) -> CompressCommandConfig:
+    return validate_config({"compress": compress}, CompressCommandConfig)
+
+
+def _live_reference(frames: np.ndarray, md: Any) -> dict[str, np.ndarray]:
+    """The live images computed independently, in float64, from ``frames`` on md's grid."""
+    maps = {k: v.astype(np.float64) for k, v in live_detectors(md).items()}
+    s = {k: np.einsum("nyx,yx->n", frames.astype(np.float64), m) for k, m in maps.items()}
+    return {
+        "bf": s["bf"],
+        "adf": s["adf"],
+        "com_y": s["ky"] / s["sum"],
+        "com_x": s["kx"] / s["sum"],
+    }
+
+
+def test_bin_store_holds_exact_sums_recalibrated_grid_and_missing_frames(
+    raw_store: tuple[Path, np.ndarray], tmp_path: Path
+) -> None:
+    src, frames = raw_store
+    result = compress_store(src, tmp_path / "bin.zarr", _config(kind="bin"), progress=False)
+    ds = open_dataset(result.store)
+    assert validate_dataset(result.store) == []
+    assert ds.state is DatasetState.INCOMPLETE
+    assert ds.metadata.compression.bin_factor == 2 and ds.dtype == np.uint16  # 12 bit × 4
+    grid, raw = ds.metadata.frame_grid, raw_metadata().frame_grid
+    assert grid.shape == (24, 24) and grid.pixel_size_inv_A == 2 * raw.pixel_size_inv_A
+    assert grid.center_px == ((raw.center_px[0] + 0.5) / 2 - 0.5,) * 2
+    received = ds.frames_received.reshape(-1)
+    assert sorted(np.flatnonzero(~received)) == list(SKIP)
+    data = np.asarray(ds.data_array[...]).reshape(-1, 24, 24)
+    binned = bin_numpy(frames, 2)
+    np.testing.assert_array_equal(data[received], binned[received])
+    live = ds.live_images
+    for name, values in _live_reference(binned, ds.metadata).items():
+        image = live[name].reshape(-1)
+        assert np.isnan(image[~received]).all()
+        np.testing.assert_allclose(image[received], values[received], rtol=1e-6, atol=1e-6)
+    record = read_record(result.store)
+    assert record.activity == "compress"
+    assert record.inputs[0].content_hash == content_hash(src)
+    assert record.outputs[0].content_hash == content_hash(result.store)
+
+
+def test_virtual_store_stores_masks_signals_and_exact_live_images(
+    raw_store: tuple[Path, np.ndarray], tmp_path: Path
+) -> None:
+    src, frames = raw_store
+    config = load_toml(CONFIGS / "compress.toml", CompressCommandConfig, ["compress.kind=virtual"])
+    result = compress_store(src, tmp_path / "seg.zarr", config, progress=False)
+    assert result.mask_path == "label"
+    ds = open_dataset(result.store)
+    assert validate_dataset(result.store) == []
+    masks = ds.masks
+    assert masks is not None and masks.shape == (32, *DET)
+    assert ds.metadata.compression.mask_names[:2] == ("seg_r0_s0", "seg_r0_s1")
+    received = ds.frames_received.reshape(-1)
+    data = np.asarray(ds.data_array[...]).reshape(-1, 32)
+    np.testing.assert_array_equal(data[received], masks_numpy(frames, masks)[received])
+    assert np.isnan(data[~received]).all()
+    # 32 segments alone do not span the live detectors; the compression pass makes them exact
+    live = ds.live_images
+    for name, values in _live_reference(frames, ds.metadata).items():
+        np.testing.assert_allclose(
+            live[name].reshape(-1)[received], values[received], rtol=1e-6, atol=1e-6
+        )
+
+
+def test_measured_centre_is_stored(tmp_path: Path) -> None:
+    frames = np.roll(disk_frames(64, np.uint16, seed=5), (1, -2), axis=(1, 2))  # disk at 25, 22
+    src = write_store(tmp_path / "raw.zarr", raw_metadata(), frames)
+    result = compress_store(src, tmp_path / "c.zarr", _config(center="measure"), progress=False)
+    cy, cx = open_dataset(result.store).metadata.acquisition.detector.center_px
+    assert abs(cy - 25) < 0.1 and abs(cx - 22) < 0.1
+
+
+def test_cli_compress_and_info(raw_store: tuple[Path, np.ndarray], tmp_path: Path) -> None:
+    src, _ = raw_store
+    out = tmp_path / "seg.zarr"
+    args = ("--config", CONFIGS / "compress.toml", "--no-progress")
+    done = run_cli(
+        "compress", src, "--out", out, *args, "--set", "compress.kind=virtual", cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    info = run_cli("info", out, cwd=tmp_path)
+    assert info.returncode == 0, info.stderr
+    assert "virtual (32 masks on the raw detector, in masks/: seg_r0_s0" in " ".join(
+        info.stdout.split()
+    )
+    bad = run_cli(
+        "compress",
+        src,
+        "--out",
+        tmp_path / "b.zarr",
+        *args,
+        "--set",
+        "compress.bin.factor=5",
+        cwd=tmp_path,
+    )
+    assert bad.returncode == 2
+    assert (
+        "[compress.bin].factor: 5 does not divide" in bad.stderr and "Traceback" not in bad.stderr
+    )
+    assert not (tmp_path / "b.zarr").exists()
+    typo = run_cli(
+        "compress", src, "--out", tmp_path / "t.zarr", "--set", "compress.bin.fator=2", cwd=tmp_path
+    )
+    assert typo.returncode == 2 and "did you mean 'factor'" in typo.stderr
+
+
+def test_cli_reports_kernel_cache_status(tmp_path: Path) -> None:
+    done = run_cli("info", "--kernels", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    text = " ".join(done.stdout.split())
+    for kernel in ("bin_live", "dense_live", "label_live", "moments"):
+        assert kernel in text
+    assert "from disk cache" in text and "Numba cache:" in text
+
+
+def test_template_documents_every_key() -> None:
+    text = (CONFIGS / "compress.toml").read_text()
+    cfg = load_toml(CONFIGS / "compress.toml", CompressCommandConfig)
+    assert cfg == CompressCommandConfig()  # the template states the defaults
+    sections = [cfg.compress.bin, cfg.compress.virtual]
+    for model in [cfg, cfg.compress, *sections, *cfg.compress.virtual.detectors]:
+        for key in type(model).model_fields:
+            assert f"{key} =" in text or f".{key}]" in text or f"[{key}" in text, key
+    # the other presets' keys are documented in comments
+    for preset in get_args(get_args(DetectorPreset)[0]):
+        for key in preset.model_fields:
+            assert key in text, (preset.__name__, key)
+    for kind in ("bf", "abf", "adf", "haadf", "rings", "dpc", "custom"):
+        assert f'kind = "{kind}"' in text

@@ -1,0 +1,203 @@
+"""The shared logic through the local-path backend: queue, disk policy, early send, refusals."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ptyflow.cli import main
+from ptyflow.config.transfer import DiskPolicyConfig
+from ptyflow.transfer import Queue, State, Transfer, apply_disk_policy
+
+#: A hang guard: a transfer that never ends fails here instead of stalling the suite.
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_queue_survives_reopening_and_re_adding_is_harmless(tmp_path: Path) -> None:
+    db = tmp_path / "q" / "queue.sqlite"
+    queue = Queue(db)
+    queue.add("a.zarr", tmp_path / "a.zarr", sealed=False)
+    queue.add("b.zarr", tmp_path / "b.zarr", sealed=True)
+    queue.start("b.zarr")
+    queue.add("b.zarr", tmp_path / "b.zarr", sealed=True)  # re-added while in flight
+    queue.add("a.zarr", tmp_path / "a.zarr", sealed=False)
+
+    reopened = Queue(db)  # as after kill -9: only what was committed
+    assert [(i.name, i.state) for i in reopened.items()] == [
+        ("a.zarr", State.ACQUIRING),
+        ("b.zarr", State.IN_FLIGHT),
+    ]
+    assert reopened.recover() == 1
+    assert reopened.get("b.zarr").state is State.PENDING  # type: ignore[union-attr]
+    reopened.add("a.zarr", tmp_path / "a.zarr", sealed=True)  # sealed now
+    assert reopened.get("a.zarr").state is State.PENDING  # type: ignore[union-attr]
+
+
+def test_disk_policy_never_deletes_an_unverified_store(
+    tmp_path: Path,
+    watch_dir: Path,
+    store_name: str,
+    make_config: Callable[..., Any],
+) -> None:
+    # Three stores: one that will verify, one still acquiring, one that will fail.
+    acquiring = watch_dir / "acquiring.zarr"
+    shutil.copytree(watch_dir / store_name, acquiring)
+    (acquiring / "manifest.json").unlink()
+    broken = watch_dir / "broken.zarr"
+    shutil.copytree(watch_dir / store_name, broken)
+    manifest = json.loads((broken / "manifest.json").read_text())
+    manifest["/etc/passwd"] = {"sha256": "0" * 64, "size_bytes": 1}
+    (broken / "manifest.json").write_text(json.dumps(manifest))
+    # Free space "always too low": the policy deletes all it may.
+    config, _ = make_config(
+        tmp_path, watch_dir, str(tmp_path / "server"), disk={"min_free_GiB": 1e9}
+    )
+    transfer = Transfer(config)
+    transfer.run(exit_when_idle=True)
+
+    states = {i.name: i.state for i in transfer.queue.items()}
+    assert states == {
+        store_name: State.VERIFIED,
+        "acquiring.zarr": State.ACQUIRING,
+        "broken.zarr": State.FAILED,
+    }
+    assert not (watch_dir / store_name).exists()
+    assert (acquiring / "zarr.json").is_file() and (broken / "manifest.json").is_file()
+    assert apply_disk_policy(config, transfer.queue) == []
+
+
+def test_disk_policy_keeps_a_store_changed_since_it_was_verified(
+    tmp_path: Path,
+    watch_dir: Path,
+    store_name: str,
+    make_config: Callable[..., Any],
+) -> None:
+    config, _ = make_config(tmp_path, watch_dir, str(tmp_path / "server"))
+    transfer = Transfer(config)
+    transfer.run(exit_when_idle=True)  # policy off: verified, kept
+    store = watch_dir / store_name
+    manifest = json.loads((store / "manifest.json").read_text())
+    (store / "notes.txt").write_text("added after the transfer")
+    manifest["notes.txt"] = {"sha256": "0" * 64, "size_bytes": 24}
+    (store / "manifest.json").write_text(json.dumps(manifest))  # re-sealed: new data
+
+    deleting = config.model_copy(update={"disk": DiskPolicyConfig(delete_after_verify=True)})
+    assert apply_disk_policy(deleting, transfer.queue) == []
+    assert (store / "notes.txt").is_file()
+
+
+def test_early_send_moves_settled_shards_before_sealing(
+    tmp_path: Path,
+    watch_dir: Path,
+    store_name: str,
+    make_config: Callable[..., Any],
+    assert_identical: Callable[[Path, Path], None],
+) -> None:
+    store = watch_dir / store_name
+    manifest = (store / "manifest.json").read_bytes()
+    (store / "manifest.json").unlink()  # still acquiring
+    old = store / "data" / "c" / "0" / "0" / "0" / "0"
+    os.utime(old, (1e9, 1e9))  # settled long ago; the other shards are "fresh"
+    root = tmp_path / "server"
+    config, _ = make_config(
+        tmp_path, watch_dir, str(root), source={"early_send": True, "early_min_age_s": 3600.0}
+    )
+    transfer = Transfer(config)
+    transfer.scan()
+    transfer.send_early()
+
+    sent = sorted(
+        p.relative_to(root / store_name).as_posix() for p in root.rglob("*") if p.is_file()
+    )
+    assert sent == ["data/c/0/0/0/0"]
+    assert transfer.queue.get(store_name).state is State.ACQUIRING  # type: ignore[union-attr]
+
+    (store / "manifest.json").write_bytes(manifest)  # sealed: the final pass
+    transfer.run(exit_when_idle=True)
+    assert transfer.queue.get(store_name).state is State.VERIFIED  # type: ignore[union-attr]
+    assert_identical(store, root / store_name)
+
+
+def test_damaged_source_never_overwrites_the_good_copy_and_fails_naming_the_file(
+    tmp_path: Path,
+    watch_dir: Path,
+    store_name: str,
+    make_config: Callable[..., Any],
+) -> None:
+    root = tmp_path / "server"
+    config, _ = make_config(tmp_path, watch_dir, str(root))
+    Transfer(config).run(exit_when_idle=True)
+    rel = "data/c/0/1/0/0"
+    good = (root / store_name / rel).read_bytes()
+    for name in (store_name, "later.zarr"):  # bit rot in the verified store and in a new one
+        if name != store_name:
+            shutil.copytree(watch_dir / store_name, watch_dir / name)
+        shard = watch_dir / name / rel
+        shard.write_bytes(b"bit rot" + shard.read_bytes()[7:])
+
+    transfer = Transfer(config)
+    transfer.queue.requeue(store_name)  # re-check the verified one
+    transfer.run(exit_when_idle=True)
+
+    assert transfer.queue.get(store_name).state is State.VERIFIED  # type: ignore[union-attr]
+    assert (root / store_name / rel).read_bytes() == good  # not overwritten by the rot
+    item = transfer.queue.get("later.zarr")
+    assert item is not None and item.state is State.FAILED
+    assert item.reason is not None and f"{rel!r} no longer matches" in item.reason
+
+
+def test_symlink_pointing_out_of_the_store_is_refused(
+    tmp_path: Path,
+    watch_dir: Path,
+    store_name: str,
+    make_config: Callable[..., Any],
+) -> None:
+    store = watch_dir / store_name
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the server")
+    shard = store / "data" / "c" / "0" / "0" / "0" / "0"
+    shard.unlink()
+    shard.symlink_to(secret)
+    root = tmp_path / "server"
+    config, _ = make_config(tmp_path, watch_dir, str(root))
+
+    transfer = Transfer(config)
+    transfer.run(exit_when_idle=True)
+
+    item = transfer.queue.get(store_name)
+    assert item is not None and item.state is State.FAILED
+    assert item.reason is not None and "symbolic link" in item.reason
+    assert not root.exists()
+
+
+def test_config_errors_are_clear_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "t.toml"
+    path.write_text('[source]\nwatch_dir = "x"\n[destination]\ntarget = "me@server:/data"\n')
+    assert main(["transfer", "status", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "known_hosts" in err and "Traceback" not in err
+    path.write_text('[source]\nwatch_dir = "x"\n[destination]\ntarget = "server:/data"\n')
+    assert main(["transfer", "--config", str(path)]) == 2
+    assert "user@host:/absolute/path" in capsys.readouterr().err
+
+
+def test_template_documents_every_option(tmp_path: Path) -> None:
+    from ptyflow.config import load_toml
+    from ptyflow.config.transfer import TransferConfig
+
+    template = Path(__file__).resolve().parents[2] / "configs" / "transfer.toml"
+    text = template.read_text()
+    config = load_toml(template, TransferConfig)
+    for model in (config, config.source, config.destination, config.rsync, config.retry):
+        for key in type(model).model_fields:
+            assert f"{key} =" in text or f"[{key}]" in text, key
+    for key in type(config.disk).model_fields:
+        assert f"{key} =" in text, key
