@@ -5,7 +5,8 @@ free, so a loop that allocates and frees the same large tensors every batch page
 them in again each time (system time as large as user time). Raising the mmap threshold to
 glibc's maximum and the trim threshold far above it lets freed blocks be reused. This is
 the in-process equivalent of ``MALLOC_MMAP_THRESHOLD_``/``MALLOC_TRIM_THRESHOLD_``; it is a
-no-op where the C library is not glibc.
+no-op where the C library is not glibc, or when ``PTYFLOW_ALLOCATOR=default`` (for
+benchmarks that measure what it saves).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import os
 
 __all__ = ["tune_allocator"]
 
@@ -26,7 +28,7 @@ _TRIM_THRESHOLD_BYTES = 1024**3
 def tune_allocator() -> bool:
     """Apply the settings once per process; True if glibc accepted them."""
     name = ctypes.util.find_library("c")
-    if name is None:
+    if name is None or os.environ.get("PTYFLOW_ALLOCATOR") == "default":
         return False
     try:
         libc = ctypes.CDLL(name)

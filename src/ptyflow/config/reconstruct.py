@@ -94,9 +94,9 @@ class LossConfig(StrictModel):
         "auto", description="auto: poisson below auto_poisson_below_counts, else amplitude"
     )
     auto_poisson_below_counts: PositiveFloat = Field(
-        4.0,
-        description="mean counts per measured value (pixel or signal) below which "
-        "auto picks poisson (docs/reconstruct.md)",
+        10.0,
+        description="counts per measured value where the signal is (the values holding 90% "
+        "of the counts) below which auto picks poisson (docs/reconstruct.md)",
     )
 
 

@@ -55,11 +55,15 @@ def shifted_probes(probe_k: torch.Tensor, ramps: torch.Tensor) -> torch.Tensor:
 
 def object_patches(obj: torch.Tensor, start_px: torch.Tensor, size: int) -> torch.Tensor:
     """The (S, B, n, n) patches of ``obj`` (S, H, W) whose top-left pixels are ``start_px``
-    (B, 2). Advanced indexing: the backward pass scatter-adds into the object."""
+    (B, 2). One ``index_select`` on the flattened object, whose backward is an index_add
+    (fast and deterministic on CPU)."""
+    n_slices, _, width = obj.shape
     offsets = torch.arange(size, device=obj.device)
-    rows = (start_px[:, 0, None] + offsets[None, :])[:, :, None]
-    cols = (start_px[:, 1, None] + offsets[None, :])[:, None, :]
-    return obj[:, rows, cols]
+    rows = start_px[:, 0, None, None] + offsets[None, :, None]
+    cols = start_px[:, 1, None, None] + offsets[None, None, :]
+    flat = (rows * width + cols).reshape(-1)
+    picked = obj.reshape(n_slices, -1).index_select(1, flat)
+    return picked.reshape(n_slices, len(start_px), size, size)
 
 
 def multislice(
@@ -71,10 +75,11 @@ def multislice(
     transmissions, ``propagators`` (S−1, N, N) or (S−1, B, N, N) the Fresnel factor after
     each slice but the last (None for one slice).
     """
-    n_slices = patches.shape[0]
+    slices = patches.unbind(0)  # one backward for all slices, not a zero-filled one per slice
+    n_slices = len(slices)
     wave = waves
     for s in range(n_slices):
-        t = patches[s][:, None]
+        t = slices[s][:, None]
         wave = wave.mul_(t) if _inplace_ok(wave, t) else wave * t
         wave_k = torch.fft.fft2(wave, norm="ortho")
         if s == n_slices - 1:

@@ -6,7 +6,7 @@ thread. Missing frames (``frames_received`` false) are never used.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -41,12 +41,18 @@ def signal_counts(mean_frame: NDArray[np.float64]) -> float:
 class FrameSource:
     """The received frames of a 2-D scan as float32 tensors on ``device``."""
 
-    def __init__(self, ds: Dataset, device: torch.device, cache_limit_bytes: int) -> None:
+    def __init__(
+        self,
+        ds: Dataset,
+        device: torch.device,
+        cache_limit_bytes: int,
+        prepare: Callable[[torch.Tensor], torch.Tensor],
+    ) -> None:
         if len(ds.nav_shape) != 2:
             raise DatasetError(f"{ds.path}: reconstruct handles single scans, not series")
         if not ds.frames_received.any():
             raise DatasetError(f"{ds.path}: no frame was received")
-        self._ds, self.device = ds, device
+        self._ds, self.device, self._prepare = ds, device, prepare
         self._nx = ds.nav_shape[1]
         self.indices = np.flatnonzero(ds.frames_received.ravel())
         self.cached = len(self.indices) * math.prod(ds.frame_shape) * 4 <= cache_limit_bytes
@@ -65,7 +71,7 @@ class FrameSource:
             sort = np.argsort(np.concatenate(order), kind="stable")
             frames = frames[torch.from_numpy(sort)]
             frame_sum = frames.sum(dim=0, dtype=torch.float64).numpy()
-            self._frames = frames.to(device)
+            self._frames = prepare(frames).to(device)
         else:
             for _, block, received in ds.iter_chunks():
                 frame_sum += np.asarray(block[received], dtype=np.float64).sum(axis=0)
@@ -96,5 +102,5 @@ class FrameSource:
                     sel = perm[start : start + batch_size]
                     yield (
                         torch.from_numpy(flat[sel]).to(self.device),
-                        torch.from_numpy(frames[sel]).to(self.device),
+                        self._prepare(torch.from_numpy(frames[sel])).to(self.device),
                     )

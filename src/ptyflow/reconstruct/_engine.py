@@ -27,7 +27,7 @@ from ptyflow.reconstruct._measure import LOSSES, Measurement, choose_loss, data_
 from ptyflow.reconstruct._model import PtychoModel
 from ptyflow.reconstruct._progress import IterationLog, progress_bar
 from ptyflow.reconstruct._regularize import filter_object, total_variation
-from ptyflow.reconstruct._result import ResultMetadata, write_result
+from ptyflow.reconstruct._result import ResultMetadata, check_target, write_result
 
 __all__ = ["ReconstructionRun", "run_reconstruction"]
 
@@ -134,7 +134,7 @@ class _Step:
     frames: torch.Tensor
     modelled: torch.Tensor | None = None
 
-    def closure(self) -> float:
+    def closure(self) -> torch.Tensor:
         self.optimizer.zero_grad(set_to_none=True)
         predicted = self.model(self.indices)
         loss = self.loss_fn(predicted, self.frames)
@@ -144,11 +144,12 @@ class _Step:
         for p in self.frozen:
             p.grad = None
         self.modelled = predicted.detach()
-        return float(loss.detach())
+        return loss.detach()
 
-    def run(self, lbfgs: bool) -> float:
+    def run(self, lbfgs: bool) -> torch.Tensor:
+        """The batch's loss, left on the device (no synchronisation per batch)."""
         if lbfgs:
-            return float(self.optimizer.step(self.closure))
+            return self.optimizer.step(self.closure)  # type: ignore[arg-type, return-value]
         loss = self.closure()
         self.optimizer.step()
         return loss
@@ -170,6 +171,7 @@ def run_reconstruction(
     and ends exactly as an uninterrupted one would.
     """
     store, out = Path(store), Path(out)
+    check_target(out, overwrite or resume)
     record = start_record("reconstruct", config=config)
     ds = open_dataset(store)
     dataset_hash = content_hash(store)
@@ -178,7 +180,7 @@ def run_reconstruction(
     )
     device = _setup_torch(config)
     measurement = Measurement(ds, device)
-    source = FrameSource(ds, device, config.engine.cache_limit_bytes)
+    source = FrameSource(ds, device, config.engine.cache_limit_bytes, measurement.prepare)
     rotation = resolve_rotation_deg(ds, config.scan_rotation)
     nominal = nominal_positions_A(ds, rotation)
     margin = config.positions.max_shift_A if config.positions.refine else 0.0
@@ -227,24 +229,26 @@ def run_reconstruction(
             t0 = time.perf_counter()
             frozen = _frozen(model, config, iteration)
             rng = np.random.default_rng([config.engine.seed, iteration])
-            total, err_num, err_den, count = 0.0, 0.0, 0.0, 0
+            sums = torch.zeros(3, dtype=torch.float64, device=device)  # loss, |√m − √d|, √d
+            count = 0
             for indices, frames in source.batches(rng, batch):
                 step = _Step(model, loss_fn, optimizer, frozen, tv, indices, frames)
                 loss = step.run(lbfgs)
                 scheduler.step()
                 model.constrain()
                 assert step.modelled is not None
-                e_num, e_den = data_error(step.modelled, frames)
-                total += loss * len(indices)
-                err_num, err_den, count = err_num + e_num, err_den + e_den, count + len(indices)
+                sums[0] += loss * len(indices)
+                sums[1:] += data_error(step.modelled, frames)
+                count += len(indices)
             filter_object(model.phase, model.log_amplitude, config.regularize, grid.pixel_size_A)
+            total, err_num, err_den = sums.tolist()
             history.add(total / count, err_num / err_den, time.perf_counter() - t0)
             bar.advance(history)
-            if on_iteration is not None:
-                on_iteration(iteration, model)
             every = config.engine.checkpoint_every
             if every and (iteration + 1) % every == 0 and iteration + 1 < n_iter:
                 ckpt.save(iteration + 1)
+            if on_iteration is not None:
+                on_iteration(iteration, model)
 
     metadata = ResultMetadata(
         pixel_size_A=grid.pixel_size_A,

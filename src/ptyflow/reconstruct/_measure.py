@@ -12,11 +12,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
 from ptyflow.dataset import Dataset
 from ptyflow.errors import DatasetError
-from ptyflow.physics import DetectorBinning, center_pixel
+from ptyflow.physics import center_pixel
 
 __all__ = ["LOSSES", "Measurement", "choose_loss", "data_error"]
 
@@ -37,9 +38,8 @@ class Measurement:
         self.kind = meta.compression.kind
         self.window_px: tuple[int, int] = (det.shape[0], det.shape[1])
         self.raw_pixel_size_inv_A = det.pixel_size_inv_A
-        b = meta.compression.bin_factor or 1
-        frame = (det.shape[0] // b, det.shape[1] // b) if self.kind != "virtual" else det.shape
-        self._binning = DetectorBinning((frame[0], frame[1]), b, det.shape[0])
+        self._bin = meta.compression.bin_factor or 1
+        self._frame_shape = meta.frame_grid.shape
         if det.shape[0] != det.shape[1]:
             raise DatasetError(f"{ds.path}: square detectors only (got {det.shape})")
         self._masks: torch.Tensor | None = None
@@ -47,13 +47,31 @@ class Measurement:
             masks = ds.masks
             if masks is None:
                 raise DatasetError(f"{ds.path}: compression kind 'virtual' but no masks array")
+            # The masks in FFT order, so the model's intensities need no reordering.
+            masks = np.fft.ifftshift(masks, axes=(-2, -1))
             self._masks = torch.from_numpy(masks.reshape(len(masks), -1).T.copy()).to(device)
 
-    def __call__(self, intensity: torch.Tensor) -> torch.Tensor:
-        frames = self._binning(intensity)
-        if self._masks is None:
+    def prepare(self, frames: torch.Tensor) -> torch.Tensor:
+        """Stored frames in the order the model produces them, moved once here instead of
+        every modelled batch: detector pixel j goes to (j − n//2) mod n, FFT order of the
+        stored grid (``physics.DetectorBinning``'s convention, by which FFT-order b×b
+        blocks are whole detector pixels)."""
+        if self.kind == "virtual":
             return frames
-        return frames.reshape(len(frames), -1) @ self._masks
+        shift = tuple(-(n // 2) for n in self._frame_shape)
+        return torch.roll(frames, shift, dims=(-2, -1))
+
+    def __call__(self, intensity: torch.Tensor) -> torch.Tensor:
+        """Modelled intensities (B, N, N), FFT order → what is stored, in prepared order."""
+        if self._masks is not None:
+            return intensity.reshape(len(intensity), -1) @ self._masks
+        b = self._bin
+        if b == 1:
+            return intensity
+        if (b - 1) // 2:  # odd b: the block around k = 0 starts (b − 1)/2 fine pixels early
+            intensity = torch.roll(intensity, ((b - 1) // 2,) * 2, dims=(-2, -1))
+        (ny, nx) = self._frame_shape
+        return intensity.reshape(-1, ny, b, nx, b).sum(dim=(2, 4))
 
 
 def _amplitude(model: torch.Tensor, data: torch.Tensor) -> torch.Tensor:
@@ -85,11 +103,9 @@ def choose_loss(kind: str, signal_counts: float, threshold: float) -> str:
     return "poisson" if math.isfinite(signal_counts) and signal_counts < threshold else "amplitude"
 
 
-def data_error(model: torch.Tensor, data: torch.Tensor) -> tuple[float, float]:
-    """Σ|√model − √data| and Σ√data of a batch, for the R-factor R = the first over the second:
-    a data error independent of the loss being minimised."""
+def data_error(model: torch.Tensor, data: torch.Tensor) -> torch.Tensor:
+    """(Σ|√model − √data|, Σ√data) of a batch: the R-factor is the first over the second, a
+    data error independent of the loss being minimised. Left on the device."""
     root = torch.sqrt(data.clamp(min=0))
-    return (
-        float((torch.sqrt(model.clamp(min=0)) - root).abs().sum()),
-        float(root.sum()),
-    )
+    error = (torch.sqrt(model.clamp(min=0)) - root).abs().sum(dtype=torch.float64)
+    return torch.stack([error, root.sum(dtype=torch.float64)])

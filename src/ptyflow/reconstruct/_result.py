@@ -124,7 +124,7 @@ def write_result(
     writes more files (figures) into the store's folder before it is checksummed.
     """
     path = Path(path)
-    _check_target(path, overwrite)
+    check_target(path, overwrite)
     _check_arrays(path, arrays)
     tmp = partial_path(path)
     try:
@@ -154,7 +154,9 @@ def write_result(
     return digest
 
 
-def _check_target(path: Path, overwrite: bool) -> None:
+def check_target(path: Path, overwrite: bool) -> None:
+    """Raise :class:`ResultError` unless ``path`` is free, or an earlier result store that
+    ``overwrite`` allows replacing (checked before a run starts, and again on writing)."""
     if not path.exists():
         return
     if not overwrite:

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from ptyflow._allocator import tune_allocator
 from ptyflow.config.simulate import PhaseImageSpecimen, SimulateConfig
 from ptyflow.dataset import (
     TRUTH_NAME,
@@ -140,6 +141,7 @@ def run_simulation(
     large the store. The store and ``<stem>.truth/`` each carry a provenance record.
     """
     t0 = time.perf_counter()
+    tune_allocator()  # every batch frees and reallocates the same large tensors
     out_path = Path(out_path)
     truth_dir = truth_path(out_path)
     check_truth_dir(truth_dir, overwrite)

@@ -4,14 +4,20 @@
 - :func:`poisson_frames`: sparse, distinct diffraction-like counts;
 - :func:`write_store`: a store written frame by frame, with chosen frames left out;
 - :func:`run_cli`: ``ptyflow ARGS`` as a real process;
-- :func:`reference_store`: small stores from reference data with known truth.
+- :func:`reference_store`: small stores from reference data with known truth, and its scorer.
 
 The test suite turns them into fixtures in ``tests/conftest.py``; nothing here needs pytest.
 """
 
 from ptyflow.testing._builders import make_metadata, poisson_frames, write_store
 from ptyflow.testing._cli import run_cli
-from ptyflow.testing._reference import REFERENCE_VARIANTS, reference_store
+from ptyflow.testing._reference import (
+    REFERENCE_VARIANTS,
+    reference_store,
+    score_phase,
+    score_reference,
+    segmented_masks,
+)
 
 __all__ = [
     "REFERENCE_VARIANTS",
@@ -19,5 +25,8 @@ __all__ = [
     "poisson_frames",
     "reference_store",
     "run_cli",
+    "score_phase",
+    "score_reference",
+    "segmented_masks",
     "write_store",
 ]

@@ -7,7 +7,11 @@ and virtual-detector signals computed from the noisy frames with given masks.
 
 from __future__ import annotations
 
+import itertools
 import json
+import subprocess
+import sys
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -25,7 +29,13 @@ from ptyflow.dataset import (
 )
 from ptyflow.physics import Aberrations, Probe
 
-__all__ = ["REFERENCE_VARIANTS", "reference_store"]
+__all__ = [
+    "REFERENCE_VARIANTS",
+    "reference_store",
+    "score_phase",
+    "score_reference",
+    "segmented_masks",
+]
 
 Variant = Literal["noisy", "noisefree", "bin2", "virtual"]
 REFERENCE_VARIANTS: tuple[str, ...] = ("noisy", "noisefree", "bin2", "virtual")
@@ -39,8 +49,10 @@ def reference_store(
     *,
     crop: tuple[slice, slice] = (slice(None), slice(None)),
     masks: NDArray[np.float32] | None = None,
+    missing: tuple[int, ...] = (),
 ) -> dict[str, Any]:
-    """Write the reference data (optionally a scan crop) as a store at ``out``.
+    """Write the reference data (optionally a scan crop) as a store at ``out``; the frames
+    at flat indices ``missing`` are never written (an ``incomplete`` store).
 
     Returns the reference metadata plus ``scan_center_gt_A``: the ground-truth-frame (y, x)
     of the crop's scan centre, which is the origin (0, 0) of the store's scan frame.
@@ -86,6 +98,78 @@ def reference_store(
             block = np.asarray(frames[row], dtype=np.float32)
             if masks is not None:
                 block = np.einsum("bij,mij->bm", block, masks, optimize=True)
-            writer.write_frames(row * nx, block)
+            for col in range(nx):
+                if row * nx + col not in missing:
+                    writer.write_frames(row * nx + col, block[col : col + 1])
     centre = cropped.reshape(-1, 2).mean(axis=0)
     return {**meta, "scan_center_gt_A": [float(centre[0]), float(centre[1])]}
+
+
+def score_reference(
+    result_path: Path, data_dir: Path, score_script: Path, scan_center_gt_A: list[float]
+) -> dict[str, Any]:
+    """Score a result store's phase against the reference ground truth (see
+    :func:`score_phase`)."""
+    from ptyflow.reconstruct import open_result
+
+    r = open_result(result_path)
+    return score_phase(
+        r.phase, r.pixel_size_A, r.origin_A, r.positions_A, data_dir, score_script, scan_center_gt_A
+    )
+
+
+def score_phase(
+    phase: NDArray[np.floating],
+    pixel_size_A: tuple[float, float],
+    origin_A: tuple[float, float],
+    positions_A: NDArray[np.float64],
+    data_dir: Path,
+    score_script: Path,
+    scan_center_gt_A: list[float],
+) -> dict[str, Any]:
+    """Score a phase (y, x) against the reference ground truth with the shared ``score.py``
+    (run as a separate program: it is a measuring instrument, not ptyflow code).
+
+    Registration starts from the result's own calibration: its origin moved into the
+    ground-truth frame, and the ROI is the bounding box of the positions.
+    """
+    py, px = pixel_size_A
+    oy, ox = origin_A
+    pos = positions_A
+    roi = [
+        (pos[:, 0].min() - oy) / py,
+        (pos[:, 0].max() - oy) / py,
+        (pos[:, 1].min() - ox) / px,
+        (pos[:, 1].max() - ox) / px,
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        path, info, out = Path(tmp, "phase.npy"), Path(tmp, "recon.json"), Path(tmp, "score.json")
+        np.save(path, np.asarray(phase, dtype=np.float32))
+        origin_gt = [oy + scan_center_gt_A[0], ox + scan_center_gt_A[1]]
+        info.write_text(
+            json.dumps({"pixel_size_A": py, "origin_yx_A": origin_gt, "scan_roi_px_rows_cols": roi})
+        )
+        cmd = [sys.executable, str(score_script), str(path), "--data", str(data_dir)]
+        cmd += ["--recon-json", str(info), "--use-origin", "--json", str(out)]
+        subprocess.run(cmd, check=True, capture_output=True, text=True)
+        scores: dict[str, Any] = json.loads(out.read_text())
+    return scores
+
+
+def segmented_masks(
+    shape: tuple[int, int], radii_px: tuple[float, ...], n_sectors: int
+) -> NDArray[np.float32]:
+    """Ring-and-sector virtual detectors around the centre pixel (n//2): one mask per ring
+    (between consecutive ``radii_px``) and sector, ``(len(radii_px) − 1)·n_sectors`` in all."""
+    yy, xx = np.indices(shape, dtype=np.float64)
+    dy, dx = yy - shape[0] // 2, xx - shape[1] // 2
+    radius = np.hypot(dy, dx)
+    sector = (
+        np.floor((np.arctan2(dy, dx) + np.pi) / (2 * np.pi) * n_sectors).astype(int) % n_sectors
+    )
+    masks = [
+        (radius >= lo) & (radius < hi) & (sector == s)
+        for lo, hi in itertools.pairwise(radii_px)
+        for s in range(n_sectors)
+    ]
+    return np.asarray(masks, dtype=np.float32)
