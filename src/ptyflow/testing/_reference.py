@@ -84,7 +84,10 @@ def reference_store(
             detector=Detector(
                 shape=det_shape,
                 pixel_size_inv_A=meta["detector_pixel_inv_A"],
-                center_px=tuple(float(c) for c in meta["optical_axis_pixel_yx"]),
+                center_px=(
+                    float(meta["optical_axis_pixel_yx"][0]),
+                    float(meta["optical_axis_pixel_yx"][1]),
+                ),
                 bit_depth=32,
                 name="abTEM reference",
             ),
