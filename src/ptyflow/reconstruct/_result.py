@@ -197,8 +197,8 @@ def _read_metadata(path: Path) -> ResultMetadata:
             f"{source}: result schema_version {attrs.get('schema_version')!r}; this ptyflow "
             f"reads version {RESULT_SCHEMA_VERSION}"
         )
-    try:
-        return ResultMetadata.model_validate(attrs)
+    try:  # as JSON: the strict models take JSON arrays for their tuples
+        return ResultMetadata.model_validate_json(json.dumps(attrs))
     except ValidationError as err:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
         raise ResultError(f"{source}: invalid {_ATTRS} attribute: {problems}") from None
