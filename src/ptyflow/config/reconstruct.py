@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveInt, model_validator
 
-from ptyflow.config._base import FiniteFloat, PositiveFloat, StrictModel
+from ptyflow._models import FiniteFloat, PositiveFloat, StrictModel
 
 __all__ = [
     "EngineConfig",

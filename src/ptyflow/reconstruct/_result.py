@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from pydantic import ConfigDict, Field, ValidationError
 
 from ptyflow._files import partial_path, write_text_atomic
-from ptyflow.config._base import FiniteFloat, PositiveFloat, StrictModel
+from ptyflow._models import FiniteFloat, PositiveFloat, StrictModel
 from ptyflow.errors import ResultError
 from ptyflow.provenance import (
     HASH_EXCLUDES,
@@ -197,8 +197,8 @@ def _read_metadata(path: Path) -> ResultMetadata:
             f"{source}: result schema_version {attrs.get('schema_version')!r}; this ptyflow "
             f"reads version {RESULT_SCHEMA_VERSION}"
         )
-    try:  # as JSON: the strict models take JSON arrays for their tuples
-        return ResultMetadata.model_validate_json(json.dumps(attrs))
+    try:
+        return ResultMetadata.model_validate_json(json.dumps(attrs))  # JSON: arrays are tuples
     except ValidationError as err:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
         raise ResultError(f"{source}: invalid {_ATTRS} attribute: {problems}") from None

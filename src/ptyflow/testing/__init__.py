@@ -4,7 +4,10 @@
 - :func:`poisson_frames`: sparse, distinct diffraction-like counts;
 - :func:`write_store`: a store written frame by frame, with chosen frames left out;
 - :func:`run_cli`: ``ptyflow ARGS`` as a real process;
-- :func:`reference_store`: small stores from reference data with known truth, and its scorer.
+- :func:`reference_store`: the shared abTEM SrTiO3 reference (raw, noise-free, binned or
+  virtual-detector signals, a scan crop) as a store; :func:`score_reference` and
+  :func:`score_phase` score a reconstruction against its truth with the shared scorer;
+  :func:`segmented_masks`: ring-and-sector virtual detectors.
 
 The test suite turns them into fixtures in ``tests/conftest.py``; nothing here needs pytest.
 """
