@@ -10,6 +10,7 @@ import pytest
 
 from ptyflow.config import validate_config
 from ptyflow.config.import_ import ImportConfig
+from ptyflow.testing import merge_sections
 
 SCAN = (6, 5)
 FRAME = (8, 8)
@@ -24,13 +25,6 @@ def counts() -> np.ndarray:
     return rng.poisson(40.0, size=SCAN + FRAME).astype(np.float32)
 
 
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in extra.items():
-        out[key] = _merge(out[key], value) if isinstance(value, dict) and key in out else value
-    return out
-
-
 @pytest.fixture
 def make_config() -> MakeConfig:
     """An import config for :data:`SCAN` frames of :data:`FRAME`; sections override keys."""
@@ -41,6 +35,6 @@ def make_config() -> MakeConfig:
             "scan": {"shape": list(SCAN), "step_A": [0.5, 0.5]},
             "detector": {"pixel_size_inv_A": 0.1},
         }
-        return validate_config(_merge(base, sections), ImportConfig, "test.toml")
+        return validate_config(merge_sections(base, sections), ImportConfig, "test.toml")
 
     return make
