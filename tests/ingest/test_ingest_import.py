@@ -190,3 +190,24 @@ def test_template_documents_every_key() -> None:
     for model in models:
         for key in type(model).model_fields:
             assert f"{key} =" in text or f"[{key}" in text or f"{key}]" in text, key
+
+
+def test_truth_is_checked_before_the_store_and_replaced_with_it(
+    tmp_path: Path, counts: np.ndarray, make_config: MakeConfig
+) -> None:
+    src, phase = tmp_path / "counts.npy", tmp_path / "phase.npy"
+    np.save(src, counts)
+    np.save(phase, np.zeros((40, 40), np.float32))  # 4 Å at 0.1 Å; the scan spans 2.5 × 2 Å
+    truth = {"path": str(phase), "pixel_size_A": 0.1, "origin_A": [-1.95, -1.95]}
+    outside = make_config(truth={**truth, "origin_A": [5.0, 0.0]})
+    with pytest.raises(ConfigError, match=r"\[truth\].origin_A = \[5.0, 0.0\].*put the scan"):
+        run_import(outside, src, tmp_path / "s.zarr", progress=False)
+    assert not (tmp_path / "s.zarr").exists()  # nothing written
+    first = run_import(make_config(truth=truth), src, tmp_path / "s.zarr", progress=False)
+    assert first.truth is not None and (first.truth / "truth.json").is_file()
+    again = run_import(make_config(truth=truth), src, tmp_path / "s.zarr", overwrite=True,
+                       progress=False)  # fmt: skip
+    assert again.truth == first.truth
+    from ptyflow.dataset import read_truth
+
+    assert read_truth(again.truth).origin_A == pytest.approx((-1.95, -1.95))

@@ -10,6 +10,7 @@ anything else (expected counts, gain-corrected or background-subtracted data) as
 
 from __future__ import annotations
 
+import shutil
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,7 +35,7 @@ from ptyflow.dataset import (
 from ptyflow.errors import ConfigError, DatasetError
 from ptyflow.ingest._checks import check_positions, frames_received
 from ptyflow.ingest._source import Source
-from ptyflow.ingest._truth import import_truth
+from ptyflow.ingest._truth import import_truth, load_truth
 from ptyflow.physics import center_pixel
 from ptyflow.provenance import ArtifactRef, artifact_ref, start_record
 
@@ -169,6 +170,7 @@ def run_import(
     truth_dir = truth_path(out_path) if config.truth else None
     if truth_dir is not None:
         check_truth_dir(truth_dir, overwrite)
+    truth_arrays = load_truth(config) if config.truth else None
     scan = config.scan
     if scan.positions_path is not None:
         check_positions(scan.positions_path, scan.shape, scan.step_A, scan.rotation_deg)
@@ -219,13 +221,15 @@ def run_import(
                 bar.advance(write, int(received[start:stop].sum()))
     assert writer.content_hash is not None  # set when the with block closed the store
     truth = None
-    if config.truth is not None and truth_dir is not None:
+    if truth_arrays is not None and truth_dir is not None:
         store_ref = ArtifactRef(
             path=str(out_path.resolve()),
             content_hash=writer.content_hash,
             record_id=record.record_id,
         )
-        truth = import_truth(config, truth_dir, store_ref)
+        if truth_dir.exists():  # vetted above; it described the store just replaced
+            shutil.rmtree(truth_dir)
+        truth = import_truth(config, truth_arrays, truth_dir, store_ref)
     n_missing = int(received.size - received.sum())
     return ImportResult(out_path, truth, dtype, n_missing, time.perf_counter() - t0)
 

@@ -16,7 +16,10 @@ from ptyflow.ingest._source import open_array
 from ptyflow.physics import scan_positions_A, sigma_rad_per_VA
 from ptyflow.provenance import ArtifactRef, artifact_ref, start_record
 
-__all__ = ["import_truth"]
+__all__ = ["TruthArrays", "import_truth", "load_truth"]
+
+#: The truth phase (slice, y, x) [rad] and the raster in its frame (N, 2) [Å].
+TruthArrays = tuple[NDArray[np.float32], NDArray[np.float64]]
 
 
 def _read_phase(spec: TruthImport) -> NDArray[np.float32]:
@@ -44,7 +47,9 @@ def _read_phase(spec: TruthImport) -> NDArray[np.float32]:
     return phase.astype(np.float32)
 
 
-def _truth_frame_positions(config: ImportConfig, phase_shape: tuple[int, ...]) -> NDArray:
+def _truth_frame_positions(
+    config: ImportConfig, phase_shape: tuple[int, ...]
+) -> NDArray[np.float64]:
     """The nominal raster in the truth's frame (pixel (0, 0) centre at (0, 0)); the scan
     must lie on a cropped truth, or the calibration contradicts itself."""
     spec, scan = config.truth, config.scan
@@ -62,13 +67,22 @@ def _truth_frame_positions(config: ImportConfig, phase_shape: tuple[int, ...]) -
     return positions
 
 
-def import_truth(config: ImportConfig, truth_dir: Path, store: ArtifactRef) -> Path:
-    """Write ``config.truth`` into ``truth_dir`` with a record whose inputs are the store
-    and the truth file, both by content hash."""
+def load_truth(config: ImportConfig) -> TruthArrays:
+    """Read and check ``config.truth`` (before any store is written, so a bad truth
+    leaves nothing behind)."""
+    assert config.truth is not None
+    phase = _read_phase(config.truth)
+    return phase, _truth_frame_positions(config, phase.shape)
+
+
+def import_truth(
+    config: ImportConfig, arrays: TruthArrays, truth_dir: Path, store: ArtifactRef
+) -> Path:
+    """Write the truth ``arrays`` of ``config.truth`` into ``truth_dir`` with a record whose
+    inputs are the store and the truth file, both by content hash."""
     spec = config.truth
     assert spec is not None
-    phase = _read_phase(spec)
-    positions = _truth_frame_positions(config, phase.shape)
+    phase, positions = arrays
     extent = [n * spec.pixel_size_A for n in phase.shape[1:]]
     info = {
         "object_phase.npy": {
