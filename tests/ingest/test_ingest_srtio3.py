@@ -18,9 +18,8 @@ pytestmark = [pytest.mark.shared_data, pytest.mark.slow]
 
 
 @pytest.fixture
-def config(srtio3_dir: Path, monkeypatch: pytest.MonkeyPatch) -> ImportConfig:
-    monkeypatch.chdir(REPO)  # the template's paths are relative to the repository root
-    return load_toml(REPO / "configs" / "import.toml", ImportConfig)
+def config(srtio3_dir: Path) -> ImportConfig:
+    return load_toml(REPO / "configs" / "import.toml", ImportConfig)  # paths: from configs/
 
 
 def test_noisy_counts_exact_with_truth_in_the_scan_frame(

@@ -11,7 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AwareDatetime, Field, PositiveInt, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    Field,
+    PositiveInt,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from ptyflow._models import FiniteFloat, PositiveFloat, StrictModel
 from ptyflow.physics import Probe
@@ -25,6 +32,16 @@ __all__ = [
     "SourceConfig",
     "TruthImport",
 ]
+
+
+def _relative_to_config(path: Path | None, info: ValidationInfo) -> Path | None:
+    """A relative path is relative to the config file (configs/README.md), so a config works
+    from any working directory. Existence is checked when the file is read."""
+    if path is None:
+        return None
+    base = Path((info.context or {}).get("config_dir") or Path.cwd())
+    return (base / path.expanduser()).resolve()
+
 
 #: Axis names of a 4D source, in the store's order, and of a 3D stack of frames.
 FRAME_AXES = ("scan_y", "scan_x", "ky", "kx")
@@ -50,6 +67,8 @@ class SourceConfig(StrictModel):
         None, description=".npy bool (ny, nx): false where a frame is missing"
     )
 
+    _paths = field_validator("frames_received_path")(_relative_to_config)
+
     @field_validator("axes")
     @classmethod
     def _known_axes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -70,6 +89,8 @@ class ImportScan(StrictModel):
     positions_path: Path | None = Field(
         None, description=".npy (N, 2) (y, x) [Å] positions, checked against the raster"
     )
+
+    _paths = field_validator("positions_path")(_relative_to_config)
 
 
 class ImportDetector(StrictModel):
@@ -105,6 +126,8 @@ class TruthImport(StrictModel):
     slice_thicknesses_A: tuple[PositiveFloat, ...] | None = Field(
         None, description="one per slice of a 3D truth [Å]"
     )
+
+    _paths = field_validator("path")(_relative_to_config)
 
 
 class Acquisition(StrictModel):
