@@ -1,7 +1,8 @@
 """Write throughput of the dataset store layout, all variants in one run on one machine.
 
 1. the ptyflow writer: frames buffered into whole 16×16 shards (chunks 4×4), including
-   its close (live images, manifest checksums);
+   its close (live images, manifest checksums); then the same writer without the
+   per-chunk CRC-32C, to show what the checksum costs;
 2. plain zarr given whole shards straight from memory: the ceiling of (1), without its
    buffering, live images and checksums;
 3. plain zarr, one frame per write, into the same sharded layout (each write rewrites
@@ -20,11 +21,12 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import zarr
 
-from ptyflow.dataset import create_dataset, default_codec
+from ptyflow.dataset import _store, create_dataset, default_codec
 from ptyflow.testing import make_metadata
 
 
@@ -36,6 +38,16 @@ def _ptyflow_writer(path: Path, frames: np.ndarray, scan: int) -> int:
         for start in range(0, len(frames), scan):
             writer.write_frames(start, frames[start : start + scan])
     return len(frames)
+
+
+def _without_crc(run: Callable[[Path], int]) -> Callable[[Path], int]:
+    """``run`` with the store's codec chain reduced to Blosc alone (no CRC-32C)."""
+
+    def run_plain(path: Path) -> int:
+        with mock.patch.object(_store, "codec_chain", lambda codec=None: (default_codec(),)):
+            return run(path)
+
+    return run_plain
 
 
 def _zarr_array(path: Path, frames: np.ndarray, scan: int, sharded: bool) -> zarr.Array:
@@ -88,6 +100,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(dir=args.dir))
     cases = {
         "ptyflow writer, whole shards": lambda p: _ptyflow_writer(p, frames, args.scan),
+        "ptyflow writer, no crc32c": _without_crc(lambda p: _ptyflow_writer(p, frames, args.scan)),
         "zarr, whole shards from memory": lambda p: _zarr_whole_shards(p, frames, args.scan),
         "zarr, frame at a time, sharded": lambda p: _zarr_per_frame(p, frames, args.scan, True),
         "zarr, one chunk per frame": lambda p: _zarr_per_frame(p, frames, args.scan, False),

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from pathlib import Path
 
-__all__ = ["partial_path", "write_text_atomic"]
+__all__ = ["partial_path", "replace_directory", "write_text_atomic"]
 
 
 def partial_path(path: Path) -> Path:
@@ -25,3 +26,18 @@ def write_text_atomic(path: Path, text: str) -> None:
     tmp = partial_path(path)
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
+
+def replace_directory(new: Path, target: Path) -> None:
+    """Put the finished directory ``new`` at ``target``, replacing what is there.
+
+    Two renames: the old ``target`` to ``.NAME.<id>.replaced`` beside it, then ``new`` to
+    ``target``; then the old one is deleted. A crash between the renames leaves no
+    ``target`` but both directories beside it under their temp names (see
+    docs/dataset-store.md, "Overwriting").
+    """
+    old = target.with_name(f".{target.name}.{uuid.uuid4().hex}.replaced")
+    if target.exists():
+        os.rename(target, old)
+    os.rename(new, target)
+    shutil.rmtree(old, ignore_errors=True)

@@ -201,7 +201,7 @@ def test_bad_phase_image_names_the_key(
         plan_simulation(image(phase_image(np.zeros((4, 4, 4)), "cube.npy")))
 
 
-def test_failed_overwrite_leaves_no_stale_truth(
+def test_failed_overwrite_keeps_the_old_store_and_truth(
     make_config: MakeConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cfg = make_config(scan={"shape": [2, 2]})
@@ -214,9 +214,11 @@ def test_failed_overwrite_leaves_no_stale_truth(
     monkeypatch.setattr(FrameSimulator, "blocks", broken_blocks)
     with pytest.raises(RuntimeError, match="simulator crashed"):
         run_simulation(cfg, tmp_path / "s.zarr", overwrite=True, progress=False)
-    # The old truth described the store that was replaced: it must not sit beside the new one.
-    assert open_dataset(first.store).state.value == "failed"
-    assert not first.truth.exists()
+    # The new store was never sealed: the old store and its truth stand, untouched.
+    assert open_dataset(first.store).state.value == "complete"
+    assert validate_dataset(first.store, verify_checksums=True) == []
+    assert verify_artifact(first.truth).ok
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.truth", "s.zarr"]
 
 
 def test_crash_while_writing_truth_leaves_nothing_half_written(

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from ptyflow.cli import main
-from ptyflow.provenance import lineage, read_record
+from ptyflow.provenance import check_record, lineage, read_record, verify_chain
 from ptyflow.testing.sshd import PrivateSshd
 from ptyflow.transfer import RECORD_SUFFIX, State, Transfer
 
@@ -30,7 +30,12 @@ def test_store_with_awkward_name_arrives_verified_with_record_that_walks_back(
 ) -> None:
     root = tmp_path / "server root" / "in'coming ü"
     config, path = make_config(
-        tmp_path, watch_dir, sshd.target(root), sshd, disk={"delete_after_verify": True}
+        tmp_path,
+        watch_dir,
+        sshd.target(root),
+        sshd,
+        disk={"delete_after_verify": True},
+        destination={"verify_with": "sha256sum"},  # the other tests use python3
     )
     source_record = read_record(watch_dir / store_name)
     expected_files = {
@@ -62,6 +67,8 @@ def test_store_with_awkward_name_arrives_verified_with_record_that_walks_back(
     assert [s.record.activity for s in steps] == ["transfer", "acquire"]
     assert steps[1].record.record_id == source_record.record_id
     assert all(check.status == "matches" for check in steps[0].inputs)
+    check_record(record_file, activity="transfer", inputs=[dest])
+    assert verify_chain(record_file).ok  # the transfer, the store beside it, its acquisition
 
     capsys.readouterr()
     assert main(["transfer", "status", "--config", str(path)]) == 0
@@ -84,8 +91,8 @@ def test_unpinned_host_key_is_refused_and_nothing_is_sent(
     root = tmp_path / "server"
     config, _ = make_config(tmp_path, watch_dir, sshd.target(root), sshd)
 
-    transfer = Transfer(config)
-    transfer.run(exit_when_idle=True)
+    with Transfer(config) as transfer:
+        transfer.run(exit_when_idle=True)
 
     item = transfer.queue.get(store_name)
     assert item is not None and item.state is State.FAILED and item.attempts == 1
@@ -109,8 +116,8 @@ def test_manifest_name_escaping_the_store_is_refused_before_anything_moves(
     root = tmp_path / "server"
     config, _ = make_config(tmp_path, watch_dir, sshd.target(root), sshd)
 
-    transfer = Transfer(config)
-    transfer.run(exit_when_idle=True)
+    with Transfer(config) as transfer:
+        transfer.run(exit_when_idle=True)
 
     item = transfer.queue.get(store_name)
     assert item is not None and item.state is State.FAILED

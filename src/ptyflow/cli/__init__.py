@@ -28,12 +28,14 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one ``ptyflow`` command; return the process exit code."""
+    from ptyflow._signals import Terminated, sigterm_as_interrupt
     from ptyflow.cli._parser import build_parser
 
     args = build_parser().parse_args(argv)
     _setup_logging(args.verbose, args.quiet)
     try:
-        code = int(args.func(args) or 0)
+        with sigterm_as_interrupt():  # Slurm/systemd stop jobs so: close stores as failed
+            code = int(args.func(args) or 0)
         sys.stdout.flush()  # here, so a closed pipe is noticed inside the handlers below
         return code
     except PtyflowError as err:
@@ -51,6 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{err.filename}: " if err.filename else ""
         print(f"ptyflow {args.command}: error: {where}{err.strerror or err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"ptyflow {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as err:
+        terminated = isinstance(err, Terminated)
+        print(f"ptyflow {args.command}: {err if terminated else 'interrupted'}", file=sys.stderr)
+        return 143 if terminated else 130

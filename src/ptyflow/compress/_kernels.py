@@ -1,9 +1,10 @@
 """Numba kernels: k×k binning, label-mask sums, dense-mask products, centre-of-mass moments.
 
-Every kernel takes a batch of frames ``(n, ky, kx)`` (uint8, uint16, uint32 or float32)
-and writes into output arrays the caller provides; none allocates more than a row of
-scratch per call. All are ``nogil``, so threads run them in parallel, and ``cache=True``,
-so a compiled kernel is loaded from Numba's on-disk cache by the next process.
+Every kernel takes a batch of frames ``(n, ky, kx)`` (uint8, uint16, uint32 or float32;
+``dense_live`` the same frames flattened to ``(n, pixels)``) and writes into output arrays
+the caller provides; none allocates more than a row of scratch per call. All are ``nogil``,
+so threads run them in parallel, and ``cache=True``, so a compiled kernel is loaded from
+Numba's on-disk cache by the next process.
 
 The live images (``docs/dataset-store.md`` §5) ride along: ``live_out[i]`` receives the five
 weight sums ``(bf, adf, sum, Σ k_y I, Σ k_x I)`` of frame ``i`` in the same sweep.
@@ -166,9 +167,14 @@ def bin_live(
                 for x in range(nx):
                     rows[x] += row[x]
             orow = binned[by]
-            if factor == 2:  # a constant stride: deinterleaving shuffles instead of gathers
+            # constant strides: deinterleaving shuffles instead of gathers
+            if factor == 2:
                 for bx in range(ox):
                     orow[bx] = rows[2 * bx] + rows[2 * bx + 1]
+                continue
+            if factor == 4:
+                for bx in range(ox):
+                    orow[bx] = rows[4 * bx] + rows[4 * bx + 1] + rows[4 * bx + 2] + rows[4 * bx + 3]
                 continue
             for bx in range(ox):
                 orow[bx] = rows[bx * factor]

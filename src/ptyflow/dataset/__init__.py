@@ -5,10 +5,12 @@ arrived (``frames_received``), live (quick-look) images, the metadata with units
 checksums and the provenance record.
 
 Write with :func:`create_dataset` (a context-managed :class:`DatasetWriter`), read with
-:func:`open_dataset`, check with :func:`validate_dataset`, summarise with
+:func:`open_dataset`, check with :func:`validate_dataset`, seal a crashed store with
+:func:`recover_dataset`, summarise with
 :func:`render_info` and :func:`plot_overview`.
 """
 
+from ptyflow.dataset._compare import compare_stores
 from ptyflow.dataset._info import render_info
 from ptyflow.dataset._layout import default_codec
 from ptyflow.dataset._live import live_detectors
@@ -25,6 +27,7 @@ from ptyflow.dataset._metadata import (
 )
 from ptyflow.dataset._plot import plot_overview
 from ptyflow.dataset._reader import Dataset, open_dataset
+from ptyflow.dataset._recover import Recovery, recover_dataset
 from ptyflow.dataset._store import create_dataset
 from ptyflow.dataset._truth import (
     TRUTH_NAME,
@@ -50,14 +53,17 @@ __all__ = [
     "Detector",
     "FrameGrid",
     "GroundTruth",
+    "Recovery",
     "Scan",
     "check_truth_dir",
+    "compare_stores",
     "create_dataset",
     "default_codec",
     "live_detectors",
     "open_dataset",
     "plot_overview",
     "read_truth",
+    "recover_dataset",
     "render_info",
     "truth_path",
     "validate_dataset",

@@ -54,15 +54,17 @@ def read_json(path: Path) -> Any | None:
         raise DatasetError(f"{path}: not valid JSON: {err}") from None
 
 
-def seal_store(store: Path, record: ProvenanceRecord | None) -> str:
+def seal_store(store: Path, record: ProvenanceRecord | None, recorded_path: Path) -> str:
     """Checksum every file, write the finished provenance record, then the manifest.
 
-    Returns the store's content hash (the tree hash of the manifest).
+    ``recorded_path`` is where the record says the store lives (its final place, when it
+    is sealed beside it before replacing an old one). Returns the store's content hash
+    (the tree hash of the manifest).
     """
     manifest = build_manifest(store, exclude=HASH_EXCLUDES)
     digest = tree_hash(manifest)
     if record is not None:
-        output = ArtifactRef(path=str(store.resolve()), content_hash=digest)
+        output = ArtifactRef(path=str(recorded_path.resolve()), content_hash=digest)
         write_record(finish_record(record, outputs=[output]), store / RECORD_NAME)
     write_json_atomic(store / MANIFEST_NAME, manifest)
     return digest

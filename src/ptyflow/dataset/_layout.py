@@ -6,13 +6,15 @@ the three cannot drift apart.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import zarr
-from zarr.codecs import BloscCodec
+from zarr.abc.codec import BytesBytesCodec
+from zarr.codecs import BloscCodec, Crc32cCodec
 
 from ptyflow.dataset._metadata import DatasetMetadata
 from ptyflow.errors import DatasetError
@@ -28,6 +30,7 @@ __all__ = [
     "Geometry",
     "array_attributes",
     "array_specs",
+    "codec_chain",
     "data_dtype_problem",
     "default_codec",
     "get_array",
@@ -53,6 +56,15 @@ def default_codec() -> BloscCodec:
     return BloscCodec(cname="zstd", clevel=1, shuffle="bitshuffle")
 
 
+def codec_chain(codec: BytesBytesCodec | None = None) -> tuple[BytesBytesCodec, ...]:
+    """``codec`` (default :func:`default_codec`) then a CRC-32C checksum of each chunk.
+
+    Blosc has no checksum of its own, so a flipped byte could decode to garbage; with
+    ``crc32c`` last in the chain a damaged chunk fails to read instead.
+    """
+    return (codec or default_codec(), Crc32cCodec())
+
+
 def get_array(group: zarr.Group, name: str) -> zarr.Array[Any]:
     """The array at ``name`` in ``group``; DatasetError if it is a group instead."""
     node = group[name]
@@ -74,12 +86,39 @@ class Geometry:
         """Number of shards along each navigation axis."""
         return tuple(math.ceil(n / s) for n, s in zip(self.nav_shape, self.shard_nav, strict=True))
 
+    @property
+    def chunk_grid(self) -> tuple[int, ...]:
+        """Number of chunks along each navigation axis."""
+        return tuple(math.ceil(n / c) for n, c in zip(self.nav_shape, self.chunk_nav, strict=True))
+
     def shard_slices(self, key: tuple[int, ...]) -> tuple[slice, ...]:
         """Navigation slices of shard ``key``, clipped to the scan."""
-        return tuple(
-            slice(k * s, min((k + 1) * s, n))
-            for k, s, n in zip(key, self.shard_nav, self.nav_shape, strict=True)
-        )
+        return _block_slices(key, self.shard_nav, self.nav_shape)
+
+    def shard_keys(self, nav: tuple[slice, ...]) -> list[tuple[int, ...]]:
+        """Keys of the shards that overlap the navigation region ``nav``."""
+        return _block_keys(nav, self.shard_nav)
+
+    def chunk_keys(self, nav: tuple[slice, ...]) -> list[tuple[int, ...]]:
+        """Keys (over the whole scan) of the chunks that overlap ``nav``."""
+        return _block_keys(nav, self.chunk_nav)
+
+    def chunk_slices(self, key: tuple[int, ...]) -> tuple[slice, ...]:
+        """Navigation slices of chunk ``key``, clipped to the scan."""
+        return _block_slices(key, self.chunk_nav, self.nav_shape)
+
+
+def _block_slices(
+    key: tuple[int, ...], block: tuple[int, ...], nav_shape: tuple[int, ...]
+) -> tuple[slice, ...]:
+    return tuple(
+        slice(k * s, min((k + 1) * s, n)) for k, s, n in zip(key, block, nav_shape, strict=True)
+    )
+
+
+def _block_keys(nav: tuple[slice, ...], block: tuple[int, ...]) -> list[tuple[int, ...]]:
+    ranges = (range(sl.start // b, -(-sl.stop // b)) for sl, b in zip(nav, block, strict=True))
+    return list(itertools.product(*ranges))
 
 
 def plan_geometry(

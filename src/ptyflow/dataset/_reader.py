@@ -202,6 +202,26 @@ class Dataset:
         """The provenance record (``provenance.json``) as a dict, or None if absent."""
         return read_json(self.path / RECORD_NAME)
 
+    def shard_file(self, key: tuple[int, ...]) -> Path:
+        """The file of ``data``'s shard ``key`` (navigation shard coordinates)."""
+        coords = (*key, *(0,) * len(self.frame_shape))  # frames are never split
+        return self.path / DATA / self._data.metadata.encode_chunk_key(coords)
+
+    def missing_shard_files(self, nav: tuple[slice, ...] | None = None) -> list[Path]:
+        """Shard files of ``data`` that hold received frames (in ``nav``) but do not exist.
+
+        The writer writes every shard it stores, even one equal to the fill value, so a
+        missing file under frames marked received means the store lost it.
+        """
+        geometry = self.geometry
+        nav = nav or tuple(slice(0, n) for n in self.nav_shape)
+        return [
+            self.shard_file(key)
+            for key in geometry.shard_keys(nav)
+            if self.frames_received[_intersect(geometry.shard_slices(key), nav)].any()
+            and not self.shard_file(key).is_file()
+        ]
+
     def iter_chunks(self) -> Iterator[tuple[tuple[slice, ...], NDArray[Any], NDArray[np.bool_]]]:
         """Yield ``(nav_slices, block, received)`` one shard at a time, in raster order.
 
@@ -213,7 +233,7 @@ class Dataset:
             nav = geometry.shard_slices(key)
             received = self.frames_received[nav]
             if received.any():
-                yield nav, self._read(nav), received
+                yield nav, self.read_block(nav), received
 
     def iter_frames(self) -> Iterator[tuple[tuple[int, ...], NDArray[Any]]]:
         """Yield ``(nav_index, frame)`` for every received frame, shard by shard.
@@ -242,17 +262,50 @@ class Dataset:
             raise IndexError(f"frame {nav} outside the scan {self.nav_shape}")
         if not self.frames_received[nav]:
             raise DatasetError(f"{self.path}: frame {nav} was not received")
-        return self._read(nav)
+        return self.read_block(tuple(slice(i, i + 1) for i in nav)).reshape(self.frame_shape)
 
-    def _read(self, nav: tuple[int | slice, ...]) -> NDArray[Any]:
-        """``data[nav]``, with a damaged chunk reported by where it is, not by the codec."""
+    def read_block(self, nav: tuple[slice, ...]) -> NDArray[Any]:
+        """``data[nav]`` for navigation slices ``nav``, whether received or not.
+
+        A missing shard file under received frames, or a chunk that fails to decode (its
+        CRC-32C), raises DatasetError naming it; neither is ever read as zeros.
+        """
+        if missing := self.missing_shard_files(nav):
+            raise DatasetError(
+                f"{missing[0]}: shard file missing, but frames_received marks "
+                f"{'its frames' if len(missing) == 1 else f'frames of {len(missing)} shards'} "
+                "as received"
+            )
         try:
             return np.asarray(self._data[nav])
         except Exception as err:
-            where = ", ".join(
-                f"{s.start}:{s.stop}" if isinstance(s, slice) else str(s) for s in nav
-            )
-            raise DatasetError(
-                f"{self.path / DATA}: cannot read frames [{where}] (damaged chunk? "
-                f"`ptyflow info --verify` names changed files): {err}"
-            ) from None
+            raise DatasetError(self._damage(nav, err)) from None
+
+    def _damage(self, nav: tuple[slice, ...], err: Exception) -> str:
+        """Which chunk of ``nav`` fails to read: its shard file, chunk index and scan region."""
+        geometry = self.geometry
+        per_shard = tuple(
+            s // c for s, c in zip(geometry.shard_nav, geometry.chunk_nav, strict=True)
+        )
+        for key in geometry.chunk_keys(nav):
+            region = geometry.chunk_slices(key)
+            try:
+                self._data[region]
+            except Exception as chunk_err:
+                shard = tuple(k // p for k, p in zip(key, per_shard, strict=True))
+                inner = tuple(k % p for k, p in zip(key, per_shard, strict=True))
+                return (
+                    f"{self.shard_file(shard)}: chunk {inner} of the shard (scan positions "
+                    f"{_where(region)}) is damaged: {chunk_err}"
+                )
+        return f"{self.path / DATA}: cannot read frames [{_where(nav)}]: {err}"
+
+
+def _where(nav: tuple[slice, ...]) -> str:
+    return ", ".join(f"{s.start}:{s.stop}" for s in nav)
+
+
+def _intersect(a: tuple[slice, ...], b: tuple[slice, ...]) -> tuple[slice, ...]:
+    return tuple(
+        slice(max(x.start, y.start), min(x.stop, y.stop)) for x, y in zip(a, b, strict=True)
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -11,18 +12,23 @@ import zarr
 from numpy.typing import DTypeLike, NDArray
 from zarr.abc.codec import BytesBytesCodec
 
+from ptyflow._files import partial_path
+from ptyflow._signals import signals_deferred
 from ptyflow.dataset._group import store_attrs
 from ptyflow.dataset._layout import (
     DATA,
+    FRAMES_RECEIVED,
     MASKS,
+    Geometry,
     array_attributes,
     array_specs,
+    codec_chain,
     data_dtype_problem,
-    default_codec,
     get_array,
     plan_geometry,
 )
 from ptyflow.dataset._live import LiveImages
+from ptyflow.dataset._lock import OutputLock
 from ptyflow.dataset._metadata import DatasetMetadata, DatasetState
 from ptyflow.dataset._writer import DatasetWriter, write_metadata
 from ptyflow.errors import DatasetError
@@ -31,10 +37,10 @@ from ptyflow.provenance import ProvenanceRecord
 __all__ = ["create_dataset"]
 
 
-def _clear_path(path: Path, overwrite: bool) -> None:
-    """Make room for a new store at ``path``, deleting only an old ptyflow store."""
+def _replaces(path: Path, overwrite: bool) -> bool:
+    """Whether a new store at ``path`` replaces an old one; only ever an old ptyflow store."""
     if not path.exists() or (path.is_dir() and not any(path.iterdir())):
-        return
+        return False
     if not overwrite:
         raise DatasetError(
             f"{path}: already exists; pass overwrite=True (--overwrite) to replace a store"
@@ -43,7 +49,7 @@ def _clear_path(path: Path, overwrite: bool) -> None:
         store_attrs(path)
     except DatasetError as err:
         raise DatasetError(f"refusing to overwrite {path}: {err}") from None
-    shutil.rmtree(path)
+    return True
 
 
 def _checked_masks(
@@ -74,17 +80,22 @@ def create_dataset(
     codec: BytesBytesCodec | None = None,
     masks: NDArray[Any] | None = None,
     record: ProvenanceRecord | None = None,
+    replace_on_close: bool = True,
 ) -> DatasetWriter:
     """Create an empty store at ``path`` (state ``acquiring``) and return its writer.
 
     ``shard_nav``/``chunk_nav``: scan positions ``(y, x)`` per shard file and per compressed
     chunk (clipped to the scan); each holds whole frames. ``codec`` compresses ``data``
-    (default Blosc zstd level 1 with bitshuffle). ``masks`` ``(n_masks, ky, kx)`` are
-    required for, and only for, ``compression.kind == "virtual"``. ``record`` is finished
+    (default Blosc zstd level 1 with bitshuffle); every array's chunks carry a CRC-32C.
+    ``masks`` ``(n_masks, ky, kx)`` are required for, and only for,
+    ``compression.kind == "virtual"``. ``record`` is finished
     with the store's content hash and written as ``provenance.json`` on close.
 
     Everything is checked before anything on disk changes; an existing store is replaced
-    only with ``overwrite=True``, and a directory that is not a ptyflow store never is.
+    only with ``overwrite=True``, and a directory that is not a ptyflow store never is. A
+    replacement is written beside the old store, which stays until the new one is sealed
+    (:meth:`DatasetWriter.commit`; on close unless ``replace_on_close=False``). The writer
+    holds a lock on ``path`` (``.NAME.lock`` beside it): a second writer gets DatasetError.
     """
     path = Path(path)
     dtype = np.dtype(dtype)
@@ -94,8 +105,50 @@ def create_dataset(
         raise DatasetError(f"{path}: {problem}")
     masks = _checked_masks(metadata, masks)
     live = LiveImages(metadata, masks)
-    _clear_path(path, overwrite)
+    lock = OutputLock.acquire(path)
+    writer = None
+    try:
+        replacing = _replaces(path, overwrite)
+        where = partial_path(path)  # built aside, so nobody sees a half-created store
+        # Signals wait until the writer exists; one that arrived meanwhile then closes it.
+        with signals_deferred():
+            try:
+                _build(where, metadata, geometry, dtype, codec, masks)
+                if not replacing:  # a new store: in place at once, for readers to follow
+                    os.replace(where, path)
+                    where = path
+            except BaseException:
+                if where != path:
+                    shutil.rmtree(where, ignore_errors=True)
+                raise
+            writer = DatasetWriter(
+                where,
+                zarr.open_group(where, mode="r+"),
+                metadata,
+                geometry,
+                live,
+                record,
+                target=path,
+                lock=lock,
+                replace_on_close=replace_on_close,
+            )
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        lock.release()
+        raise
+    return writer
 
+
+def _build(
+    path: Path,
+    metadata: DatasetMetadata,
+    geometry: Geometry,
+    dtype: np.dtype[Any],
+    codec: BytesBytesCodec | None,
+    masks: NDArray[np.float32] | None,
+) -> None:
+    """Create the group and every array of the spec at ``path`` (state ``acquiring``)."""
     group = zarr.open_group(path, mode="w")
     write_metadata(group, metadata)
     frame = metadata.frame_shape
@@ -110,22 +163,28 @@ def create_dataset(
                 dtype=dtype,
                 chunks=geometry.chunk_nav + frame,
                 shards=geometry.shard_nav + frame,
-                compressors=codec or default_codec(),
+                compressors=codec_chain(codec),
                 fill_value=np.nan if dtype.kind == "f" else 0,
                 dimension_names=spec.dims,
                 attributes=attrs,
             )
-        else:  # small arrays: one chunk per scan (per time step of a series), masks whole
+        else:
+            # frames_received is chunked like the shards, so the writer persists it shard by
+            # shard; live images are small: one chunk per scan (per time step); masks whole.
             lead = (1,) * (len(spec.shape) - 2)
+            if name == FRAMES_RECEIVED:
+                chunks = geometry.shard_nav
+            else:
+                chunks = spec.shape if name == MASKS else lead + spec.shape[-2:]
             group.create_array(
                 name,
                 shape=spec.shape,
                 dtype=spec.dtype,
-                chunks=spec.shape if name == MASKS else lead + spec.shape[-2:],
+                chunks=chunks,
+                compressors=codec_chain(),
                 fill_value=False if spec.dtype == np.dtype(bool) else np.nan,
                 dimension_names=spec.dims,
                 attributes=attrs,
             )
     if masks is not None:
         get_array(group, MASKS)[...] = masks
-    return DatasetWriter(path, group, metadata, geometry, live, record)

@@ -74,6 +74,10 @@ def validate_dataset(
     else:
         problems = _state_problems(ds)
         problems += [f"{p}: temp file of an interrupted write" for p in stray_partial_files(path)]
+        problems += [
+            f"{p}: shard file missing, but its frames are marked received"
+            for p in ds.missing_shard_files()
+        ]
         try:
             problems += _seal_problems(ds, verify_checksums)
         except DatasetError as err:  # corrupt manifest.json or provenance.json

@@ -12,6 +12,8 @@ shards, whatever the store's size.
 
 from __future__ import annotations
 
+import logging
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -21,14 +23,19 @@ import numpy as np
 import zarr
 from numpy.typing import NDArray
 
+from ptyflow._files import replace_directory
+from ptyflow._signals import signals_deferred
 from ptyflow.dataset._integrity import seal_store
 from ptyflow.dataset._layout import ATTRS_KEY, DATA, FRAMES_RECEIVED, LIVE, Geometry, get_array
 from ptyflow.dataset._live import LiveImages
+from ptyflow.dataset._lock import OutputLock
 from ptyflow.dataset._metadata import DatasetMetadata, DatasetState
 from ptyflow.errors import DatasetError
 from ptyflow.provenance import ProvenanceRecord
 
-__all__ = ["DatasetWriter", "write_metadata"]
+__all__ = ["DatasetWriter", "close_store", "write_metadata"]
+
+log = logging.getLogger("ptyflow")
 
 
 def write_metadata(group: zarr.Group, metadata: DatasetMetadata) -> None:
@@ -38,6 +45,25 @@ def write_metadata(group: zarr.Group, metadata: DatasetMetadata) -> None:
     the old or the new metadata, never half of it.
     """
     group.update_attributes({ATTRS_KEY: metadata.model_dump(mode="json")})
+
+
+def close_store(
+    path: Path,
+    group: zarr.Group,
+    metadata: DatasetMetadata,
+    received: NDArray[np.bool_],
+    images: dict[str, NDArray[np.float32]],
+    record: ProvenanceRecord | None,
+    recorded_path: Path | None = None,
+) -> str:
+    """Write ``frames_received``, the live images, then ``metadata`` (its final state), then
+    seal the store (§7 of the spec) as living at ``recorded_path`` (default ``path``);
+    return its content hash."""
+    get_array(group, FRAMES_RECEIVED)[...] = received
+    for name, image in images.items():
+        get_array(group, f"{LIVE}/{name}")[...] = image
+    write_metadata(group, metadata)
+    return seal_store(path, record, recorded_path or path)
 
 
 @dataclass
@@ -57,6 +83,12 @@ class DatasetWriter:
     Use it as a context manager: leaving the ``with`` block closes the store, as
     ``complete``/``incomplete`` normally and as ``failed`` (then re-raising) on an exception.
     One thread owns a writer (it is not thread-safe).
+
+    A writer that replaces an existing store writes beside it (``path`` is a temp sibling
+    of ``target``) and puts the sealed store in place with :meth:`commit`; that happens
+    on close unless the writer was created with ``replace_on_close=False`` (so the caller
+    can finish companion artifacts first). A replacement that ends ``failed`` is deleted
+    and the old store stays. The writer holds the lock on ``target`` until then.
     """
 
     def __init__(
@@ -67,10 +99,22 @@ class DatasetWriter:
         geometry: Geometry,
         live: LiveImages,
         record: ProvenanceRecord | None,
+        *,
+        target: Path,
+        lock: OutputLock,
+        replace_on_close: bool = True,
     ) -> None:
+        #: Where the store is written: ``target``, or a temp sibling when replacing one.
         self.path = path
+        #: Where the store ends up.
+        self.target = target
+        self._lock = lock
+        self._replace_on_close = replace_on_close
         self._group = group
-        self._data = get_array(group, DATA)
+        # Every shard gets a file, even one equal to the fill value, so a reader can tell a
+        # lost shard file from frames that were zero.
+        self._data = get_array(group, DATA).with_config({"write_empty_chunks": True})
+        self._received = get_array(group, FRAMES_RECEIVED)  # chunked like the shards
         self._metadata = metadata
         self._geometry = geometry
         self._live = live
@@ -151,6 +195,13 @@ class DatasetWriter:
                 f"{self.path}: frame {i} {self._nav_index(i)} was already written; "
                 "nothing from this call was stored"
             )
+        if frames.dtype.kind == "f" and not (finite := np.isfinite(frames)).all():
+            i = start + int(np.flatnonzero(~finite.reshape(len(frames), -1).all(axis=1))[0])
+            raise DatasetError(
+                f"{self.path}: frame {i} {self._nav_index(i)} holds NaN or infinity; stored "
+                "values must be finite (NaN is the fill of frames never received); nothing "
+                "from this call was stored"
+            )
         if live is not None:
             if np.shape(live) != (len(frames), 5):
                 raise DatasetError(
@@ -171,6 +222,36 @@ class DatasetWriter:
         hash and written as ``provenance.json``. Closing twice does nothing.
         """
         self._finish(failed=False, record=record or self._record)
+
+    def commit(self) -> None:
+        """Put a sealed replacement in place of the old store, then release the lock.
+
+        A no-op swap for a store written in place; closing twice or committing a
+        replacement that failed (already deleted) does nothing.
+        """
+        if not self._closed:
+            raise DatasetError(f"{self.target}: close the writer before committing the store")
+        if self.path != self.target and self.path.exists():
+            with signals_deferred():
+                replace_directory(self.path, self.target)
+            self.path = self.target
+        self._lock.release()
+
+    def abort(self) -> None:
+        """Give up: close the store as ``failed`` if still open, delete an uncommitted
+        replacement (the old store stays), and release the lock.
+
+        A store written in place is never deleted; after a commit this does nothing.
+        """
+        if not self._closed:
+            self._finish(failed=True, record=self._record)  # ends in abort() again
+            return
+        if not self._lock.held:
+            return
+        if self.path != self.target:
+            shutil.rmtree(self.path, ignore_errors=True)
+            log.warning("%s: the new store was not finished; the old one is kept", self.target)
+        self._lock.release()
 
     def __enter__(self) -> DatasetWriter:
         return self
@@ -216,6 +297,7 @@ class DatasetWriter:
             block = run.reshape((1,) * (len(pos) - 1) + run.shape)
             self._data[nav] = block  # zarr reads, patches and rewrites that shard
             self._stored[nav] = True
+            self._received[nav] = True
             received = np.ones(block.shape[: len(pos)], dtype=bool)
             self._live.update(nav, block, received, self._given_live(nav))
             return
@@ -241,6 +323,9 @@ class DatasetWriter:
         self._written.add(key)
         self._data[buf.nav] = buf.data
         self._stored[buf.nav] = self._accepted[buf.nav]
+        # Persisted shard by shard (one small chunk each), so a crashed writer's store can
+        # be recovered: `ptyflow recover` trusts these marks, after decoding the shards.
+        self._received[buf.nav] = self._stored[buf.nav]
         self._live.update(buf.nav, buf.data, self._stored[buf.nav], self._given_live(buf.nav))
 
     def _given_live(self, nav: tuple[slice, ...]) -> NDArray[np.float64] | None:
@@ -251,25 +336,39 @@ class DatasetWriter:
             return
         self._closed = True  # if even the bookkeeping fails, the store stays "acquiring"
         error: Exception | None = None
-        for key in list(self._open):
-            try:
-                self._flush(key)
-            except Exception as err:  # keep the other shards; this one's frames stay missing
-                error = error or err
-        get_array(self._group, FRAMES_RECEIVED)[...] = self._stored
-        for name, image in self._live.images.items():
-            get_array(self._group, f"{LIVE}/{name}")[...] = image
-        if failed or error is not None:
-            state = DatasetState.FAILED
-        elif self._stored.all():
-            state = DatasetState.COMPLETE
-        else:
-            state = DatasetState.INCOMPLETE
-        self._metadata = self._metadata.with_state(state)
-        write_metadata(self._group, self._metadata)
-        self.content_hash = seal_store(self.path, record)
+        with signals_deferred():  # a second Ctrl-C must not leave the store half-sealed
+            for key in list(self._open):
+                try:
+                    self._flush(key)
+                except Exception as err:  # keep the other shards; this one's frames stay missing
+                    error = error or err
+            if failed or error is not None:
+                state = DatasetState.FAILED
+            elif self._stored.all():
+                state = DatasetState.COMPLETE
+            else:
+                state = DatasetState.INCOMPLETE
+            self._metadata = self._metadata.with_state(state)
+            self.content_hash = close_store(
+                self.path,
+                self._group,
+                self._metadata,
+                self._stored,
+                self._live.images,
+                record,
+                self.target,
+            )
+            if state is DatasetState.FAILED:
+                self.abort()
+            elif self._replace_on_close:
+                self.commit()
         if error is not None:
+            kept = (
+                f"the new store was deleted and the old one at {self.target} kept"
+                if self.path != self.target
+                else f"the store is 'failed' and keeps the {int(self._stored.sum())} frames "
+                "that were stored"
+            )
             raise DatasetError(
-                f"{self.path}: could not write a shard at close ({error}); the store is "
-                f"'failed' and keeps the {int(self._stored.sum())} frames that were stored"
+                f"{self.target}: could not write a shard at close ({error}); {kept}"
             ) from error

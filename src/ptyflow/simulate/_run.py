@@ -13,6 +13,8 @@ import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ptyflow._allocator import tune_allocator
+from ptyflow._files import partial_path, replace_directory
+from ptyflow._signals import signals_deferred
 from ptyflow.config.simulate import PhaseImageSpecimen, SimulateConfig
 from ptyflow.dataset import (
     TRUTH_NAME,
@@ -24,10 +26,19 @@ from ptyflow.dataset import (
     check_truth_dir,
     create_dataset,
     truth_path,
-    write_truth_dir,
 )
 from ptyflow.physics import center_pixel, sigma_rad_per_VA
-from ptyflow.provenance import ArtifactRef, ProvenanceRecord, artifact_ref, start_record
+from ptyflow.provenance import (
+    RECORD_NAME,
+    ArtifactRef,
+    ProvenanceRecord,
+    artifact_ref,
+    content_hash,
+    finish_record,
+    read_record,
+    start_record,
+    write_record,
+)
 from ptyflow.simulate._plan import SimulationPlan, plan_simulation
 
 __all__ = ["TRUTH_NAME", "SimulationResult", "run_simulation", "truth_path"]
@@ -70,8 +81,19 @@ def _metadata(plan: SimulationPlan) -> DatasetMetadata:
 
 def _write_truth(
     plan: SimulationPlan, path: Path, beam_fraction: float, record: ProvenanceRecord
-) -> None:
-    write_truth_dir(path, lambda tmp: _write_truth_files(plan, tmp, beam_fraction), record)
+) -> Path:
+    """Write the ground truth and its record into a temp directory beside ``path`` and return
+    it; the caller renames it into place, so a crash leaves no half-written truth."""
+    tmp = partial_path(path)
+    tmp.mkdir(parents=True)
+    try:
+        _write_truth_files(plan, tmp, beam_fraction)
+        output = ArtifactRef(path=str(path.resolve()), content_hash=content_hash(tmp))
+        write_record(finish_record(record, [output]), tmp / RECORD_NAME)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return tmp
 
 
 def _write_truth_files(plan: SimulationPlan, path: Path, beam_fraction: float) -> None:
@@ -145,13 +167,10 @@ def run_simulation(
     out_path = Path(out_path)
     truth_dir = truth_path(out_path)
     check_truth_dir(truth_dir, overwrite)
-    plan = plan_simulation(config, out_path)
-    inputs = (
-        [artifact_ref(config.specimen.path)]
-        if isinstance(config.specimen, PhaseImageSpecimen)
-        else []
-    )
+    specimen = config.specimen
+    inputs = [artifact_ref(specimen.path)] if isinstance(specimen, PhaseImageSpecimen) else []
     record = start_record("simulate", config=config, inputs=inputs)
+    plan = plan_simulation(config, out_path)
     noise = config.dose.poisson_noise
     fractions: list[np.ndarray] = []
     bar = Progress(
@@ -161,32 +180,45 @@ def run_simulation(
         TimeRemainingColumn(),
         disable=not progress,
     )
+    # The old store and truth (with --overwrite) stay until both new ones are finished.
     writer = create_dataset(
         out_path,
         _metadata(plan),
         dtype=np.uint32 if noise else np.float32,
         overwrite=overwrite,
         record=record,
+        replace_on_close=False,
     )
-    if truth_dir.exists():  # vetted above; it described the store just replaced
-        shutil.rmtree(truth_dir)
-    with bar, writer:
-        task = bar.add_task("simulate", total=len(plan.positions_A))
-        for block in plan.simulator.blocks(
-            plan.positions_A,
-            config.scan.shape,
-            plan.electrons_per_position,
-            poisson_seed=config.dose.seed if noise else None,
-            batch_size=config.numerics.batch_size,
-        ):
-            writer.write_frames(block.start_index, block.frames)
-            fractions.append(block.beam_fraction)
-            bar.advance(task, len(block.frames))
-    beam_fraction = float(np.concatenate(fractions).mean())
-    assert writer.content_hash is not None  # set when the with block closed the store
-    store_ref = ArtifactRef(
-        path=str(out_path.resolve()), content_hash=writer.content_hash, record_id=record.record_id
-    )
-    truth_record = start_record("simulate.truth", config=config, inputs=[store_ref, *inputs])
-    _write_truth(plan, truth_dir, beam_fraction, truth_record)
+    try:
+        with bar, writer:
+            task = bar.add_task("simulate", total=len(plan.positions_A))
+            for block in plan.simulator.blocks(
+                plan.positions_A,
+                config.scan.shape,
+                plan.electrons_per_position,
+                poisson_seed=config.dose.seed if noise else None,
+                batch_size=config.numerics.batch_size,
+            ):
+                writer.write_frames(block.start_index, block.frames)
+                fractions.append(block.beam_fraction)
+                bar.advance(task, len(block.frames))
+        beam_fraction = float(np.concatenate(fractions).mean())
+        assert writer.content_hash is not None  # set when the with block closed the store
+        # By content hash, record id and record hash: the truth's record seals the store's.
+        # The record is read where the writer sealed it (beside the final path until the
+        # commit below); the path is the store's own.
+        sealed = read_record(writer.path / RECORD_NAME)
+        store_ref = ArtifactRef(
+            path=str(out_path.resolve()),
+            content_hash=writer.content_hash,
+            record_id=sealed.record_id,
+            record_hash=sealed.record_hash,
+        )
+        truth_record = start_record("simulate.truth", config=config, inputs=[store_ref, *inputs])
+        new_truth = _write_truth(plan, truth_dir, beam_fraction, truth_record)
+        with signals_deferred():  # the store and its truth are swapped in together
+            writer.commit()
+            replace_directory(new_truth, truth_dir)
+    finally:
+        writer.abort()  # after a commit only releases the lock
     return SimulationResult(out_path, truth_dir, beam_fraction, time.perf_counter() - t0)

@@ -9,6 +9,8 @@
   virtual-detector signals, a scan crop) as a store; :func:`score_reference` and
   :func:`score_phase` score a reconstruction against its truth with the shared scorer;
   :func:`segmented_masks`: ring-and-sector virtual detectors.
+- :mod:`ptyflow.testing.sshd` (imported on its own): a private ``sshd`` on 127.0.0.1 with
+  generated keys and a pinned ``known_hosts``, for the transfer tests and benchmark.
 
 The test suite turns them into fixtures in ``tests/conftest.py``; nothing here needs pytest.
 """

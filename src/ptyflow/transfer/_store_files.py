@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from ptyflow.errors import TransferError
+from ptyflow.errors import ProvenanceError, TransferError
 from ptyflow.provenance import (
     MANIFEST_NAME,
     RECORD_NAME,
@@ -28,6 +28,7 @@ __all__ = [
     "early_files",
     "find_stores",
     "is_sealed",
+    "manifest_tree_hash",
     "read_sealed",
     "safe_name",
     "source_hash_matches",
@@ -84,6 +85,7 @@ class SealedStore:
     #: The manifest and record files: not in the manifest, sent and checked all the same.
     meta_hashes: dict[str, str]
     record_id: str | None
+    record_hash: str | None = None  # of the store's record: the transfer record links to it
 
     @property
     def content_hash(self) -> str:
@@ -126,11 +128,24 @@ def read_sealed(store: Path) -> SealedStore:
         if not local.is_file():
             raise TransferError(f"{local}: listed in {manifest_path} but missing")
     meta = {MANIFEST_NAME: sha256_file(manifest_path)}
-    record_id = None
+    record = None
     if (store / RECORD_NAME).is_file():
         meta[RECORD_NAME] = sha256_file(store / RECORD_NAME)
-        record_id = read_record(store / RECORD_NAME).record_id
-    return SealedStore(store, entries, meta, record_id)
+        try:
+            record = read_record(store / RECORD_NAME)
+        except ProvenanceError as err:
+            raise TransferError(f"{store}: its provenance record is unreadable: {err}") from None
+    if record is None:
+        return SealedStore(store, entries, meta, None)
+    return SealedStore(store, entries, meta, record.record_id, record.record_hash)
+
+
+def manifest_tree_hash(store: Path) -> str | None:
+    """The tree hash the store's manifest describes now (None if unreadable or absent)."""
+    try:
+        return tree_hash(json.loads((store / MANIFEST_NAME).read_bytes()))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
 
 
 def early_files(store: Path, min_age_s: float) -> list[str]:
