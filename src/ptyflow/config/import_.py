@@ -26,6 +26,7 @@ from ptyflow.physics import Probe
 __all__ = [
     "FRAME_AXES",
     "STACK_AXES",
+    "ImportAcquisition",
     "ImportConfig",
     "ImportDetector",
     "ImportScan",
@@ -130,7 +131,7 @@ class TruthImport(StrictModel):
     _paths = field_validator("path")(_relative_to_config)
 
 
-class Acquisition(StrictModel):
+class ImportAcquisition(StrictModel):
     """What the store says about where the data came from."""
 
     source: str | None = Field(None, description="what made the frames; default names the file")
@@ -146,7 +147,7 @@ class ImportConfig(StrictModel):
     beam: Probe
     scan: ImportScan
     detector: ImportDetector
-    acquisition: Acquisition = Field(default_factory=Acquisition)
+    acquisition: ImportAcquisition = Field(default_factory=ImportAcquisition)
     truth: TruthImport | None = None
 
     @model_validator(mode="after")
