@@ -4,6 +4,11 @@
 - :func:`poisson_frames`: sparse, distinct diffraction-like counts;
 - :func:`write_store`: a store written frame by frame, with chosen frames left out;
 - :func:`run_cli`: ``ptyflow ARGS`` as a real process;
+- :func:`merge_sections`: a base config with some nested keys overridden;
+- :func:`reference_store`: the shared abTEM SrTiO3 reference (raw, noise-free, binned or
+  virtual-detector signals, a scan crop) as a store; :func:`score_reference` and
+  :func:`score_phase` score a reconstruction against its truth with the shared scorer;
+  :func:`segmented_masks`: ring-and-sector virtual detectors.
 - :mod:`ptyflow.testing.sshd` (imported on its own): a private ``sshd`` on 127.0.0.1 with
   generated keys and a pinned ``known_hosts``, for the transfer tests and benchmark.
 
@@ -12,5 +17,24 @@ The test suite turns them into fixtures in ``tests/conftest.py``; nothing here n
 
 from ptyflow.testing._builders import make_metadata, poisson_frames, write_store
 from ptyflow.testing._cli import run_cli
+from ptyflow.testing._configs import merge_sections
+from ptyflow.testing._reference import (
+    REFERENCE_VARIANTS,
+    reference_store,
+    score_phase,
+    score_reference,
+    segmented_masks,
+)
 
-__all__ = ["make_metadata", "poisson_frames", "run_cli", "write_store"]
+__all__ = [
+    "REFERENCE_VARIANTS",
+    "make_metadata",
+    "merge_sections",
+    "poisson_frames",
+    "reference_store",
+    "run_cli",
+    "score_phase",
+    "score_reference",
+    "segmented_masks",
+    "write_store",
+]
