@@ -32,7 +32,7 @@ from ptyflow.config import apply_overrides, validate_config
 from ptyflow.config.reconstruct import ReconstructConfig
 from ptyflow.reconstruct import open_result, run_reconstruction
 from ptyflow.reconstruct._model import PtychoModel
-from ptyflow.testing import reference_store, score_phase
+from ptyflow.testing import make_metadata, reference_store, score_phase
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT / ".." / "shared"
@@ -180,27 +180,10 @@ def _table(title: str, columns: list[str]) -> Table:
 
 def gpu_synthetic(device: str, iterations: int) -> None:
     """A 128×128 scan of 64×64 random patterns: timing only."""
-    from datetime import UTC, datetime
-
-    from ptyflow.dataset import Acquisition, DatasetMetadata, Detector, Scan, create_dataset
-    from ptyflow.physics import Aberrations, Probe
+    from ptyflow.dataset import create_dataset
 
     tmp = Path(tempfile.mkdtemp(prefix="ptyflow-gpu-"))
-    meta = DatasetMetadata(
-        acquisition=Acquisition(
-            beam=Probe(energy_eV=3e5, semiangle_mrad=21.4, aberrations=Aberrations(C10_A=-100.0)),
-            scan=Scan(shape=(128, 128), step_A=(0.4, 0.4), rotation_deg=0.0),
-            detector=Detector(
-                shape=(64, 64),
-                pixel_size_inv_A=0.0768245838668374,
-                center_px=(32.0, 32.0),
-                bit_depth=32,
-                name="synthetic",
-            ),
-            source="benchmark: random patterns",
-            started_utc=datetime.now(UTC),
-        )
-    )
+    meta = make_metadata((128, 128), (64, 64), pixel_size_inv_A=0.0768245838668374, bit_depth=32)
     rng = np.random.default_rng(0)
     with create_dataset(tmp / "syn.zarr", meta, dtype=np.float32) as w:
         for row in range(128):

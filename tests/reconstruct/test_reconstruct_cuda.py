@@ -3,17 +3,14 @@ a CUDA device; ``benchmarks/gpu_check.sh`` runs them on a GPU machine)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from ptyflow.dataset import Acquisition, DatasetMetadata, Detector, Scan, create_dataset
+from ptyflow.dataset import create_dataset
 from ptyflow.physics import (
-    Aberrations,
-    Probe,
     far_field_intensity,
     multislice,
     object_patches,
@@ -21,6 +18,7 @@ from ptyflow.physics import (
     shifted_probes,
 )
 from ptyflow.reconstruct import open_result, run_reconstruction
+from ptyflow.testing import make_metadata
 
 from .conftest import make_config
 
@@ -48,21 +46,7 @@ def test_forward_model_matches_cpu() -> None:
 
 def test_reconstruction_on_cuda_matches_cpu(tmp_path: Path) -> None:
     rng = np.random.default_rng(1)
-    meta = DatasetMetadata(
-        acquisition=Acquisition(
-            beam=Probe(energy_eV=3e5, semiangle_mrad=21.4, aberrations=Aberrations(C10_A=-100.0)),
-            scan=Scan(shape=(8, 8), step_A=(0.4, 0.4), rotation_deg=0.0),
-            detector=Detector(
-                shape=(32, 32),
-                pixel_size_inv_A=0.15,
-                center_px=(16.0, 16.0),
-                bit_depth=32,
-                name="t",
-            ),
-            source="test",
-            started_utc=datetime.now(UTC),
-        )
-    )
+    meta = make_metadata((8, 8), (32, 32), pixel_size_inv_A=0.15, bit_depth=32)
     with create_dataset(tmp_path / "s.zarr", meta, dtype=np.float32) as w:
         w.write_frames(0, rng.poisson(20.0, size=(64, 32, 32)).astype(np.float32))
     results = {}

@@ -12,6 +12,8 @@ import pytest
 import torch
 
 from ptyflow.dataset import open_dataset
+from ptyflow.physics import scan_positions_A
+from ptyflow.provenance import content_hash, read_record
 from ptyflow.reconstruct import open_result, run_reconstruction
 from ptyflow.reconstruct._data import FrameSource
 from ptyflow.testing import reference_store
@@ -52,6 +54,10 @@ def test_cpu_reruns_are_bit_identical_and_streaming_matches_cache(
     np.testing.assert_array_equal(ra.probe, rb.probe)
     assert ra.positions_A.shape == (64, 2)  # missing frames keep their nominal position
     assert (a / "phase.png").is_file() and (a / "phase.tif").is_file()
+    # The result's record names the dataset by content hash and by its record.
+    (used,) = read_record(a).inputs
+    assert used.content_hash == content_hash(tiny) == ra.metadata.dataset_content_hash
+    assert used.record_id == read_record(tiny).record_id
 
 
 def test_interrupted_run_resumes_to_the_same_result(tiny: Path, tmp_path: Path) -> None:
@@ -110,3 +116,30 @@ def test_cli_reconstructs_and_info_reads_the_result(tiny: Path, tmp_path: Path) 
     )
     bad = _ptyflow("reconstruct", tiny, "-o", tmp_path / "y.zarr", "--set", "model.n_slices=0")
     assert bad.returncode == 2 and "n_slices" in bad.stderr
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "lbfgs"])
+def test_every_option_together(tiny: Path, tmp_path: Path, optimizer: str) -> None:
+    """Probe modes, two slices, position and affine refinement, the regularisers."""
+    cfg = make_config(
+        "optimizer.iterations=2",
+        f"optimizer.kind={optimizer!r}",
+        "model.n_probe_modes=3",
+        "model.n_slices=2",
+        "model.slice_thickness_A=5.0",
+        "model.tilt_mrad=[1.0, -0.5]",
+        "positions.refine=true",
+        "positions.refine_affine=true",
+        "positions.refine_from_iteration=0",
+        "regularize.tv_weight=0.01",
+        "regularize.lowpass_inv_A=3.0",
+        "regularize.kz_filter_weight=0.2",
+        "loss.kind='poisson'",
+    )
+    run = run_reconstruction(tiny, cfg, tmp_path / "r.zarr", progress=False)
+    result = open_result(tmp_path / "r.zarr")
+    assert result.object.shape[0] == 2 and result.probe.shape == (3, 64, 64)
+    assert np.isfinite(run.loss).all() and np.isfinite(result.object).all()
+    assert result.metadata.slice_thickness_A == 5.0
+    moved = np.abs(result.positions_A - scan_positions_A((8, 8), (0.4, 0.4))).max()
+    assert 0 < moved < 1.0  # refined, and within max_shift_A

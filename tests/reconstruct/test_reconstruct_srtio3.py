@@ -50,18 +50,12 @@ def test_single_slice_noisy(
     assert rel.min() >= 32 and (np.asarray(result.object.shape[1:]) - rel.max(axis=0) >= 32).all()
 
 
-def test_six_slice_multislice_noisy(
-    centred_store: Centred, srtio3_dir: Path, score_script: Path, tmp_path: Path
+@pytest.mark.parametrize("variant", ["noisy", "bin2"])
+def test_six_slice_multislice(
+    variant: str, centred_store: Centred, srtio3_dir: Path, score_script: Path, tmp_path: Path
 ) -> None:
-    store, meta = centred_store("noisy")
-    r = _run_and_score(store, meta, tmp_path / "r.zarr", srtio3_dir, score_script, *SIX_SLICES)
-    assert r >= 0.99
-
-
-def test_six_slice_multislice_on_binned_data(
-    centred_store: Centred, srtio3_dir: Path, score_script: Path, tmp_path: Path
-) -> None:
-    store, meta = centred_store("bin2")
+    """Raw 64×64 frames and the same data binned 2×2 (modelled on the raw grid)."""
+    store, meta = centred_store(variant)
     r = _run_and_score(store, meta, tmp_path / "r.zarr", srtio3_dir, score_script, *SIX_SLICES)
     assert r >= 0.99
 

@@ -90,8 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_commands.info)
 
-    _reconstruct.add_parser(sub)
     _add_overrides(add_compress_parser(sub))
+    _add_overrides(_reconstruct.add_parser(sub))
     _recover.add_parser(sub)
     add_provenance_parser(sub)
     add_transfer_parser(sub)

@@ -11,8 +11,8 @@ __all__ = ["add_parser", "reconstruct", "result_info"]
 log = logging.getLogger("ptyflow")
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register ``reconstruct`` (called from ``_parser.build_parser``)."""
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    """Register ``reconstruct`` (``_parser.build_parser`` adds ``--set``)."""
     p = sub.add_parser(
         "reconstruct",
         help="reconstruct a dataset store by autodiff ptychography (CPU or CUDA)",
@@ -39,15 +39,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("--overwrite", action="store_true", help="replace an existing result store")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override one config value, TOML syntax, e.g. --set optimizer.iterations=30",
-    )
     p.set_defaults(func=reconstruct)
+    return p
 
 
 def reconstruct(args: argparse.Namespace) -> int:

@@ -18,7 +18,7 @@ from ptyflow.config.reconstruct import ReconstructConfig
 from ptyflow.dataset import Dataset, open_dataset
 from ptyflow.errors import ConfigError
 from ptyflow.physics import Probe
-from ptyflow.provenance import ArtifactRef, content_hash, start_record
+from ptyflow.provenance import artifact_ref, start_record
 from ptyflow.reconstruct._checkpoint import Checkpoint, checkpoint_path
 from ptyflow.reconstruct._data import FrameSource
 from ptyflow.reconstruct._figures import write_figures
@@ -172,12 +172,10 @@ def run_reconstruction(
     """
     store, out = Path(store), Path(out)
     check_target(out, overwrite or resume)
-    record = start_record("reconstruct", config=config)
     ds = open_dataset(store)
-    dataset_hash = content_hash(store)
-    record = record.model_copy(
-        update={"inputs": [ArtifactRef(path=str(store.resolve()), content_hash=dataset_hash)]}
-    )
+    dataset = artifact_ref(store)  # content hash and the id of the store's own record
+    dataset_hash = dataset.content_hash
+    record = start_record("reconstruct", config=config, inputs=[dataset])
     device = _setup_torch(config)
     measurement = Measurement(ds, device)
     source = FrameSource(ds, device, config.engine.cache_limit_bytes, measurement.prepare)

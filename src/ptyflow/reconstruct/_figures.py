@@ -51,7 +51,9 @@ def write_figures(
 
     fig, ax = plt.subplots(figsize=(5, 3.5))
     it = np.arange(1, len(history.loss) + 1)
-    ax.semilogy(it, history.loss, label="loss")
+    ax.plot(it, history.loss, label="loss")
+    if min(history.loss) > 0:  # a Poisson NLL can be negative: log scale only when it is not
+        ax.set_yscale("log")
     ax.set(xlabel="iteration", ylabel="loss")
     ax2 = ax.twinx()
     ax2.plot(it, history.data_error, color="C1", label="R-factor")

@@ -28,6 +28,7 @@ from ptyflow.dataset import (
     create_dataset,
 )
 from ptyflow.physics import Aberrations, Probe
+from ptyflow.provenance import start_record
 
 __all__ = [
     "REFERENCE_VARIANTS",
@@ -96,7 +97,12 @@ def reference_store(
         ),
         compression=compression,
     )
-    with create_dataset(out, metadata, dtype=np.float32, masks=masks, overwrite=True) as writer:
+    record = start_record(
+        "testing.reference_store", config={"source": str(data_dir / name), "variant": variant}
+    )
+    with create_dataset(
+        out, metadata, dtype=np.float32, masks=masks, overwrite=True, record=record
+    ) as writer:
         for row in range(ny):
             block = np.asarray(frames[row], dtype=np.float32)
             if masks is not None:
