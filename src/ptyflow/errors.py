@@ -9,6 +9,7 @@ Hierarchy::
     ├── PhysicsError          physically meaningless parameters (negative dose, ...)
     ├── ProvenanceError       a provenance record is missing, corrupt or does not verify
     ├── ResultError           a result store is missing, corrupt or not a ptyflow result
+    ├── ScoreError            a result cannot be scored against a ground truth (no overlap, ...)
     └── TransferError         a store cannot be sent or does not verify on the destination
 
 Each message names the thing at fault (file, key, field, frame) and what was expected.
@@ -24,6 +25,7 @@ __all__ = [
     "PtyflowError",
     "ResultError",
     "SchemaVersionError",
+    "ScoreError",
     "TransferError",
 ]
 
@@ -54,6 +56,10 @@ class ProvenanceError(PtyflowError):
 
 class ResultError(PtyflowError):
     """A reconstruction result store is missing, corrupt, or not a ptyflow result."""
+
+
+class ScoreError(PtyflowError):
+    """A result cannot be compared with a ground truth (its field misses the truth, ...)."""
 
 
 class TransferError(PtyflowError):

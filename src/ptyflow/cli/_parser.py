@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from ptyflow import __version__
-from ptyflow.cli import _commands, _reconstruct, _recover
+from ptyflow.cli import _acquire, _commands, _ingest, _reconstruct, _recover, _score
 from ptyflow.cli._compress import add_compress_parser
 from ptyflow.cli._provenance import add_provenance_parser
 from ptyflow.cli._transfer import add_transfer_parser
@@ -95,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     _recover.add_parser(sub)
     add_provenance_parser(sub)
     add_transfer_parser(sub)
+
+    _add_overrides(_acquire.add_acquire_parsers(sub))
+    _ingest.add_parser(sub, _add_overrides)
+    _score.add_parser(sub)
 
     p = sub.add_parser(
         "demo",

@@ -4,6 +4,7 @@
 - :func:`poisson_frames`: sparse, distinct diffraction-like counts;
 - :func:`write_store`: a store written frame by frame, with chosen frames left out;
 - :func:`run_cli`: ``ptyflow ARGS`` as a real process;
+- :func:`merge_sections`: a base config with some nested keys overridden;
 - :func:`reference_store`: the shared abTEM SrTiO3 reference (raw, noise-free, binned or
   virtual-detector signals, a scan crop) as a store; :func:`score_reference` and
   :func:`score_phase` score a reconstruction against its truth with the shared scorer;
@@ -16,6 +17,7 @@ The test suite turns them into fixtures in ``tests/conftest.py``; nothing here n
 
 from ptyflow.testing._builders import make_metadata, poisson_frames, write_store
 from ptyflow.testing._cli import run_cli
+from ptyflow.testing._configs import merge_sections
 from ptyflow.testing._reference import (
     REFERENCE_VARIANTS,
     reference_store,
@@ -27,6 +29,7 @@ from ptyflow.testing._reference import (
 __all__ = [
     "REFERENCE_VARIANTS",
     "make_metadata",
+    "merge_sections",
     "poisson_frames",
     "reference_store",
     "run_cli",
