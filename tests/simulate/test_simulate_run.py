@@ -228,7 +228,7 @@ def test_crash_while_writing_truth_leaves_nothing_half_written(
         raise OSError("disk full")
 
     monkeypatch.setattr("ptyflow.simulate._run._write_truth_files", broken)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(DatasetError, match=r"s.truth: cannot write the ground truth: disk full"):
         run_simulation(make_config(scan={"shape": [2, 2]}), tmp_path / "s.zarr", progress=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.zarr"]
 

@@ -122,8 +122,10 @@ def _write_truth(
         _write_truth_files(plan, tmp, beam_fraction)
         output = ArtifactRef(path=str(path.resolve()), content_hash=content_hash(tmp))
         write_record(finish_record(record, [output]), tmp / RECORD_NAME)
-    except BaseException:
+    except BaseException as err:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(err, OSError):  # disk full, I/O error: name what was being written
+            raise DatasetError(f"{path}: cannot write the ground truth: {err}") from err
         raise
     return tmp
 
