@@ -25,7 +25,6 @@ from numpy.typing import NDArray
 
 from ptyflow._files import replace_directory
 from ptyflow._signals import signals_deferred
-from ptyflow.dataset._integrity import seal_store
 from ptyflow.dataset._layout import (
     ATTRS_KEY,
     DATA,
@@ -39,7 +38,7 @@ from ptyflow.dataset._live import LiveImages
 from ptyflow.dataset._lock import OutputLock
 from ptyflow.dataset._metadata import DatasetMetadata, DatasetState
 from ptyflow.errors import DatasetError
-from ptyflow.provenance import ProvenanceRecord
+from ptyflow.provenance import ProvenanceRecord, seal_directory
 
 __all__ = ["DatasetWriter", "close_store", "write_metadata"]
 
@@ -71,7 +70,7 @@ def close_store(
     for name, image in images.items():
         get_array(group, f"{LIVE}/{name}")[...] = image
     write_metadata(group, metadata)
-    return seal_store(path, record, recorded_path or path)
+    return seal_directory(path, record, recorded_path)
 
 
 @dataclass

@@ -40,6 +40,7 @@ from ptyflow.provenance._record import (
     start_record,
     write_record,
 )
+from ptyflow.provenance._seal import seal_directory
 from ptyflow.provenance._verify import Verification, manifest_problems, verify_artifact
 
 if TYPE_CHECKING:
@@ -89,6 +90,7 @@ __all__ = [
     "read_record",
     "record_path",
     "render_lineage",
+    "seal_directory",
     "sha256_file",
     "start_record",
     "to_prov",
