@@ -2,7 +2,8 @@
 
 1. the ptyflow writer: frames buffered into whole 16×16 shards (chunks 4×4), including
    its close (live images, manifest checksums); then the same writer without the
-   per-chunk CRC-32C, to show what the checksum costs;
+   per-chunk CRC-32C, without persisting frames_received shard by shard (crash
+   durability), and without either, to show what each costs;
 2. plain zarr given whole shards straight from memory: the ceiling of (1), without its
    buffering, live images and checksums;
 3. plain zarr, one frame per write, into the same sharded layout (each write rewrites
@@ -30,11 +31,20 @@ from ptyflow.dataset import _store, create_dataset, default_codec
 from ptyflow.testing import make_metadata
 
 
-def _ptyflow_writer(path: Path, frames: np.ndarray, scan: int) -> int:
+class _NotPersisted:
+    """Stands in for the writer's ``frames_received`` array: drops the per-shard writes."""
+
+    def __setitem__(self, key: object, value: object) -> None:
+        pass
+
+
+def _ptyflow_writer(path: Path, frames: np.ndarray, scan: int, persist: bool = True) -> int:
     """Frames arrive a scan row at a time, as from a receive loop."""
     frame = frames.shape[-1]
     md = make_metadata((scan, scan), (frame, frame), bit_depth=16, source="benchmark")
     with create_dataset(path, md, dtype=frames.dtype) as writer:
+        if not persist:  # as before crash durability: frames_received written at close only
+            writer._received = _NotPersisted()  # type: ignore[assignment]
         for start in range(0, len(frames), scan):
             writer.write_frames(start, frames[start : start + scan])
     return len(frames)
@@ -101,6 +111,12 @@ def main() -> None:
     cases = {
         "ptyflow writer, whole shards": lambda p: _ptyflow_writer(p, frames, args.scan),
         "ptyflow writer, no crc32c": _without_crc(lambda p: _ptyflow_writer(p, frames, args.scan)),
+        "ptyflow writer, received at close": lambda p: _ptyflow_writer(
+            p, frames, args.scan, persist=False
+        ),
+        "ptyflow writer, neither": _without_crc(
+            lambda p: _ptyflow_writer(p, frames, args.scan, persist=False)
+        ),
         "zarr, whole shards from memory": lambda p: _zarr_whole_shards(p, frames, args.scan),
         "zarr, frame at a time, sharded": lambda p: _zarr_per_frame(p, frames, args.scan, True),
         "zarr, one chunk per frame": lambda p: _zarr_per_frame(p, frames, args.scan, False),
