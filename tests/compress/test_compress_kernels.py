@@ -167,6 +167,8 @@ def test_wrong_buffers_are_refused() -> None:
         comp.compress(frames, out, live[:2])
     with pytest.raises(ValueError, match="frames"):
         comp.compress(frames.astype(np.uint8), out[:2], live[:2])
+    with pytest.raises(ValueError, match="C-contiguous"):
+        comp.compress(frames.transpose(0, 2, 1), out[:2], live[:2])
 
 
 def test_public_surface_is_exactly_all() -> None:

@@ -159,3 +159,27 @@ def test_measured_centre_moves_the_masks_and_frame_grid() -> None:
     y, x = np.indices(DET)
     assert (weights * y).sum() / weights.sum() == pytest.approx(23.5, abs=0.05)
     assert (weights * x).sum() / weights.sum() == pytest.approx(24.5, abs=0.05)
+
+
+@pytest.mark.parametrize(
+    ("override", "where"),
+    [
+        ('compress.bin.factor="2"', "[compress.bin].factor"),
+        ("compress.bin.factor=1", "[compress.bin].factor"),
+        ('compress.kind="crop"', "[compress].kind"),
+        ("compress.virtual.detectors=[]", "[compress.virtual].detectors"),
+        (
+            'compress.virtual.detectors=[{kind="rings", edges_bf=[1.0, 0.5]}]',
+            "[compress.virtual.detectors[0]]",
+        ),
+        ('compress.virtual.detectors=[{kind="adf"}]', "[compress.virtual.detectors[0]]"),
+    ],
+)
+def test_bad_config_values_name_the_key(override: str, where: str) -> None:
+    from ptyflow.config import load_toml
+    from ptyflow.config.compress import CompressCommandConfig
+
+    template = Path(__file__).resolve().parents[2] / "configs" / "compress.toml"
+    with pytest.raises(ConfigError) as err:
+        load_toml(template, CompressCommandConfig, [override])
+    assert f"--set {override}: {where}" in str(err.value)

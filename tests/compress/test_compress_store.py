@@ -12,9 +12,16 @@ from ptyflow.compress import compress_store
 from ptyflow.compress._reference import bin_numpy, masks_numpy
 from ptyflow.config import load_toml, validate_config
 from ptyflow.config.compress import CompressCommandConfig, DetectorPreset
-from ptyflow.dataset import DatasetState, live_detectors, open_dataset, validate_dataset
+from ptyflow.dataset import (
+    DatasetState,
+    live_detectors,
+    open_dataset,
+    plot_overview,
+    validate_dataset,
+)
+from ptyflow.errors import ConfigError, DatasetError
 from ptyflow.provenance import content_hash, read_record
-from ptyflow.testing import run_cli, write_store
+from ptyflow.testing import make_metadata, run_cli, write_store
 
 from .conftest import DET, disk_frames, raw_metadata
 
@@ -93,12 +100,30 @@ def test_virtual_store_stores_masks_signals_and_exact_live_images(
     data = np.asarray(ds.data_array[...]).reshape(-1, 32)
     np.testing.assert_array_equal(data[received], masks_numpy(frames, masks)[received])
     assert np.isnan(data[~received]).all()
+    png = plot_overview(ds, tmp_path / "seg.png")  # live images and the mask layout
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # 32 segments alone do not span the live detectors; the compression pass makes them exact
     live = ds.live_images
     for name, values in _live_reference(frames, ds.metadata).items():
         np.testing.assert_allclose(
             live[name].reshape(-1)[received], values[received], rtol=1e-6, atol=1e-6
         )
+
+
+def test_series_stays_a_series_and_compressed_input_is_refused(tmp_path: Path) -> None:
+    md = make_metadata((4, 4), DET, n_time=3)
+    frames = disk_frames(48, np.uint16, seed=6)
+    src = write_store(tmp_path / "series.zarr", md, frames, skip=(20,))
+    out = compress_store(src, tmp_path / "v.zarr", _config(kind="virtual"), progress=False).store
+    ds = open_dataset(out)
+    assert ds.data_array.shape == (3, 4, 4, 32) and ds.n_missing == 1
+    data = np.asarray(ds.data_array[...]).reshape(48, 32)
+    np.testing.assert_array_equal(data[21:], masks_numpy(frames[21:], ds.masks))
+    with pytest.raises(DatasetError, match="is the input store"):
+        compress_store(src, src, _config(kind="bin"), overwrite=True, progress=False)
+    assert open_dataset(src).n_missing == 1  # untouched
+    with pytest.raises(DatasetError, match="only full frames"):
+        compress_store(out, tmp_path / "again.zarr", _config(kind="bin"), progress=False)
 
 
 def test_measured_centre_is_stored(tmp_path: Path) -> None:
@@ -166,3 +191,74 @@ def test_template_documents_every_key() -> None:
             assert key in text, (preset.__name__, key)
     for kind in ("bf", "abf", "adf", "haadf", "rings", "dpc", "custom"):
         assert f'kind = "{kind}"' in text
+
+
+def test_memory_does_not_grow_with_the_store(
+    raw_store: tuple[Path, np.ndarray], tmp_path: Path
+) -> None:
+    import tracemalloc
+
+    # first use (imports, caches) untraced
+    compress_store(raw_store[0], tmp_path / "warm.zarr", _config(kind="bin"), progress=False)
+
+    def peak_bytes(scan_rows: int) -> int:
+        md = raw_metadata(scan=(scan_rows, 8))
+        frames = disk_frames(scan_rows * 8, np.uint16, seed=scan_rows)
+        src = write_store(tmp_path / f"r{scan_rows}.zarr", md, frames, shard_nav=(4, 8))
+        tracemalloc.start()
+        compress_store(src, tmp_path / f"c{scan_rows}.zarr", _config(kind="bin"), progress=False)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return peak
+
+    # 4× the frames (1.2 MB of raw data more); whole-store reading would add ≥ 0.9 MB
+    small, large = peak_bytes(4), peak_bytes(16)
+    assert large < small + 0.5e6, (small, large)
+
+
+def test_custom_masks_resolve_against_the_config_and_are_recorded_inputs(
+    raw_store: tuple[Path, np.ndarray], tmp_path: Path
+) -> None:
+    src, frames = raw_store
+    conf_dir = tmp_path / "conf"
+    conf_dir.mkdir()
+    masks = np.random.default_rng(2).random((3, *DET)).astype(np.float32)
+    np.save(conf_dir / "mine.npy", masks)
+    toml = conf_dir / "c.toml"
+    toml.write_text(
+        '[compress]\nkind = "virtual"\n'
+        '[[compress.virtual.detectors]]\nkind = "custom"\npath = "mine.npy"\n'
+    )
+    config = load_toml(toml, CompressCommandConfig)
+    result = compress_store(src, tmp_path / "mine.zarr", config, progress=False)
+    assert result.mask_path == "dense"
+    ds = open_dataset(result.store)
+    np.testing.assert_array_equal(ds.masks, masks)
+    received = ds.frames_received.reshape(-1)
+    data = np.asarray(ds.data_array[...]).reshape(-1, 3)
+    np.testing.assert_allclose(data[received], masks_numpy(frames, masks)[received], rtol=1e-5)
+    inputs = read_record(result.store).inputs
+    assert [Path(i.path).name for i in inputs] == ["raw.zarr", "mine.npy"]
+    assert inputs[1].content_hash == content_hash(conf_dir / "mine.npy")
+    toml.write_text(toml.read_text().replace("mine.npy", "gone.npy"))
+    with pytest.raises(ConfigError, match=r"detectors\[0\]\]\.path: .*gone.npy' not found"):
+        load_toml(toml, CompressCommandConfig)
+
+
+def test_writer_takes_given_live_sums_and_computes_the_rest(tmp_path: Path) -> None:
+    from ptyflow.dataset import create_dataset
+
+    md = raw_metadata(scan=(2, 4))
+    frames = disk_frames(8, np.uint16, seed=7)
+    given = np.tile([7.0, 3.0, 10.0, 20.0, -5.0], (4, 1))  # not what the frames hold
+    with create_dataset(tmp_path / "w.zarr", md, dtype=np.uint16) as writer:
+        with pytest.raises(DatasetError, match=r"live sums from index 0: shape \(4, 4\)"):
+            writer.write_frames(0, frames[:4], live=given[:, :4])
+        writer.write_frames(0, frames[:4], live=given)
+        writer.write_frames(4, frames[4:])  # no sums: the writer computes them
+    live = open_dataset(tmp_path / "w.zarr").live_images
+    np.testing.assert_array_equal(live["bf"][0], 7.0)
+    np.testing.assert_array_equal(live["com_y"][0], 2.0)
+    np.testing.assert_array_equal(live["com_x"][0], -0.5)
+    reference = _live_reference(frames[4:], md)
+    np.testing.assert_allclose(live["bf"][1], reference["bf"], rtol=1e-6)

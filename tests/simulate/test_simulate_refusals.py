@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.simulate.conftest import MakeConfig
 
+from ptyflow.config.simulate import SimulateConfig
 from ptyflow.errors import ConfigError, PhysicsError, PtyflowError
 from ptyflow.simulate import plan_simulation, run_simulation
 from ptyflow.simulate._budget import estimate_budget
+
+MakeConfig = Callable[..., SimulateConfig]
 
 
 @pytest.mark.parametrize(
@@ -59,7 +62,10 @@ def test_disk_too_small_is_refused(make_config: MakeConfig, tmp_path: Path) -> N
             {"dose": {"dose_e_per_A2": 1e40, "poisson_noise": False}},
             r"beyond the 3\.403e\+38 that float32",
         ),
-        ({"scan": {"center_A": [-500.0, 0.0]}}, r"scan\.center_A .* outside the specimen"),
+        (
+            {"scan": {"center_A": [-500.0, 0.0]}},
+            r"scan\.center_A \(-500\.0, 0\.0\).* outside the specimen: they span y -50",
+        ),
     ],
 )
 def test_unrepresentable_settings_are_refused(

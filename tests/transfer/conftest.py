@@ -13,7 +13,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +21,8 @@ import pytest
 
 from ptyflow.config import validate_config
 from ptyflow.config.transfer import TransferConfig
-from ptyflow.dataset import (
-    Acquisition,
-    Compression,
-    DatasetMetadata,
-    Detector,
-    Scan,
-    create_dataset,
-)
-from ptyflow.physics import Probe
 from ptyflow.provenance import build_manifest, start_record
+from ptyflow.testing import make_metadata, write_store
 from ptyflow.testing.sshd import PrivateSshd, missing_services
 from ptyflow.transfer import Queue, QueueItem
 
@@ -61,22 +52,9 @@ def sshd(services: None, tmp_path: Path) -> Iterator[PrivateSshd]:
 def sealed_store(services: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small sealed store (4 shards of ~400 kB of noise) with its provenance record."""
     out = tmp_path_factory.mktemp("acquired") / "scan.zarr"
-    metadata = DatasetMetadata(
-        acquisition=Acquisition(
-            beam=Probe(energy_eV=300e3, semiangle_mrad=20.0),
-            scan=Scan(shape=(32, 32), step_A=(0.5, 0.5)),
-            detector=Detector(
-                shape=(24, 24), pixel_size_inv_A=0.1, center_px=(12, 12), bit_depth=16, name="t"
-            ),
-            source="pytest",
-            started_utc=datetime.now(UTC),
-        ),
-        compression=Compression(),
-    )
+    metadata = make_metadata((32, 32), (24, 24), bit_depth=16)
     frames = np.random.default_rng(0).integers(0, 2**16, (32 * 32, 24, 24), dtype=np.uint16)
-    record = start_record("acquire", command=["pytest"])
-    with create_dataset(out, metadata, dtype=np.uint16, record=record) as writer:
-        writer.write_frames(0, frames)
+    write_store(out, metadata, frames, record=start_record("acquire", command=["pytest"]))
     return out
 
 

@@ -165,7 +165,8 @@ def test_destination_file_damaged_keeping_size_and_mtime_is_found_and_repaired(
 ) -> None:
     root = tmp_path / "server"
     config, path = make_config(tmp_path, watch_dir, sshd.target(root), sshd)
-    Transfer(config).run(exit_when_idle=True)
+    with Transfer(config) as transfer:
+        transfer.run(exit_when_idle=True)
     source, dest = watch_dir / store_name, root / store_name
     shard = dest / "data" / "c" / "1" / "0" / "0" / "0"
     before = shard.stat()

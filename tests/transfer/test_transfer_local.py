@@ -7,13 +7,23 @@ import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
 from ptyflow.cli import main
 from ptyflow.config.transfer import DiskPolicyConfig
-from ptyflow.transfer import Queue, State, Transfer, apply_disk_policy
+from ptyflow.provenance import sha256_file
+from ptyflow.transfer import (
+    LocalDestination,
+    Queue,
+    State,
+    Transfer,
+    _send,
+    apply_disk_policy,
+    destination_hashes,
+    list_files,
+)
 
 #: A hang guard: a transfer that never ends fails here instead of stalling the suite.
 pytestmark = pytest.mark.timeout(60)
@@ -201,3 +211,49 @@ def test_template_documents_every_option(tmp_path: Path) -> None:
             assert f"{key} =" in text or f"[{key}]" in text, key
     for key in type(config.disk).model_fields:
         assert f"{key} =" in text, key
+
+
+@pytest.mark.parametrize("method", ["python3", "sha256sum"])
+def test_both_hash_methods_report_files_by_exact_name_skipping_links_and_partials(
+    tmp_path: Path, method: Literal["python3", "sha256sum"]
+) -> None:
+    store = tmp_path / "root" / "s.zarr"
+    names = ["a b/'q' \"dq\" ü.bin", "nested/deeper/x", "back\\slash", ".hidden"]
+    for i, name in enumerate(names):
+        (store / name).parent.mkdir(parents=True, exist_ok=True)
+        (store / name).write_bytes(bytes([i]) * (i * 100_000 + 1))
+    (store / "nested" / ".rsync-partial").mkdir()
+    (store / "nested" / ".rsync-partial" / "x").write_bytes(b"half")
+    (store / "link").symlink_to(store / names[0])
+
+    dest = LocalDestination(str(tmp_path / "root"))
+    found = destination_hashes(dest, "s.zarr", [*names, "missing"], method)
+
+    assert found == {name: sha256_file(store / name) for name in names}
+    assert list_files(dest, "s.zarr", ".rsync-partial") == set(names)  # no link, no partial
+    assert list_files(dest, "not there.zarr", ".rsync-partial") == set()
+
+
+def test_pipelined_batches_keep_every_file_once_in_order(
+    tmp_path: Path,
+    watch_dir: Path,
+    store_name: str,
+    make_config: Callable[..., Any],
+    assert_identical: Callable[[Path, Path], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    files = [f"f{i:03d}" for i in range(100)]
+    sizes = {f: 1000 + 10 * i for i, f in enumerate(files)}
+    monkeypatch.setattr(_send, "PIPELINE_MIN_BYTES", 0)
+    parts = _send.batches(files, sizes)
+    assert [f for part in parts for f in part] == files and len(parts) == 4
+    part_bytes = [sum(sizes[f] for f in part) for part in parts]
+    assert part_bytes == sorted(part_bytes, reverse=True)  # the last (not overlapped) smallest
+    assert _send.batches(files[:1], sizes) == [files[:1]]
+
+    # The whole store through the pipeline: send batch k+1 while batch k is hashed.
+    root = tmp_path / "server"
+    config, _ = make_config(tmp_path, watch_dir, str(root))
+    result = Transfer(config).send_and_verify(watch_dir / store_name)
+    assert result.repaired == ()
+    assert_identical(watch_dir / store_name, root / store_name)

@@ -60,7 +60,7 @@ def compress(args: argparse.Namespace) -> int:
 
     if args.config is None:
         data = apply_overrides({}, args.overrides)
-        config = validate_config(data, CompressCommandConfig, "--set")
+        config = validate_config(data, CompressCommandConfig, "--set", overrides=args.overrides)
     else:
         config = load_toml(args.config, CompressCommandConfig, args.overrides)
     result = compress_store(

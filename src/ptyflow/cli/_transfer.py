@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ptyflow.config.transfer import TransferConfig
+    from ptyflow.transfer import Transfer
 
 __all__ = ["add_transfer_parser"]
 
@@ -116,25 +117,32 @@ def _run(config: TransferConfig, *, exit_when_idle: bool) -> int:
         raise KeyboardInterrupt  # the queue keeps the store in flight; the next run resumes
 
     signal.signal(signal.SIGTERM, _terminate)
-    transfer = Transfer(config)
-    log.info(
-        "watching %s, sending to %s (queue %s)",
-        config.source.watch_dir,
-        transfer.dest.label,
-        config.queue_db,
-    )
-    transfer.run(exit_when_idle=exit_when_idle)
-    failed = transfer.queue.items(State.FAILED)
+    with Transfer(config) as transfer:
+        log.info(
+            "watching %s, sending to %s (queue %s)",
+            config.source.watch_dir,
+            transfer.dest.label,
+            config.queue_db,
+        )
+        transfer.run(exit_when_idle=exit_when_idle)
+        failed = transfer.queue.items(State.FAILED)
     for item in failed:
         log.error("%s failed: %s", item.name, item.reason)
     return 1 if failed else 0
 
 
 def _verify(config: TransferConfig, names: list[str]) -> int:
-    from ptyflow.errors import TransferError
-    from ptyflow.transfer import State, Transfer
+    from ptyflow.transfer import Transfer
 
-    transfer = Transfer(config)
+    with Transfer(config) as transfer:
+        return _verify_with(transfer, names)
+
+
+def _verify_with(transfer: Transfer, names: list[str]) -> int:
+    from ptyflow.errors import TransferError
+    from ptyflow.transfer import State
+
+    config = transfer.config
     items = {item.name: item for item in transfer.queue.items(State.VERIFIED)}
     unknown = [n for n in names if n not in items]
     if unknown:

@@ -10,6 +10,7 @@ The API the acquisition daemon and ``ptyflow compress`` share::
     comp.warmup()                        # compile / load from Numba's cache before frame 1
     out, live = comp.empty_outputs(256)  # buffers allocated once, reused per batch
     comp.compress(frames, out, live)     # nogil: threads may run it on disjoint buffers
+                                         # (C-contiguous: another layout would compile anew)
     create_dataset(path, comp.metadata, dtype=comp.out_dtype, masks=comp.masks)
     writer.write_frames(start, out, live=live)  # live images from the same pass
 

@@ -12,7 +12,7 @@ from ptyflow.compress._masks import build_masks, label_image
 from ptyflow.compress._runs import Runs, build_runs, live_codes
 from ptyflow.config.compress import CompressConfig
 from ptyflow.dataset import Compression, DatasetMetadata, live_detectors
-from ptyflow.errors import ConfigError
+from ptyflow.errors import ConfigError, DatasetError
 
 __all__ = ["LIVE_SUMS", "Compressor", "bin_dtype"]
 
@@ -71,12 +71,12 @@ class Compressor:
         self.config = config
         self.in_dtype = np.dtype(dtype)
         if self.in_dtype not in _INPUT_DTYPES:
-            raise ConfigError(
+            raise DatasetError(
                 f"frames of dtype {self.in_dtype} cannot be compressed; "
                 "expected uint8, uint16, uint32 or float32"
             )
         if metadata.compression.kind != "none":
-            raise ConfigError(
+            raise DatasetError(
                 f"the input holds '{metadata.compression.kind}' data; only full frames "
                 "(compression kind 'none') can be compressed"
             )
@@ -87,7 +87,8 @@ class Compressor:
             )
         det = metadata.acquisition.detector
         if center_px is not None:
-            det = det.model_validate({**det.model_dump(), "center_px": tuple(center_px)})
+            cy, cx = (float(c) for c in center_px)
+            det = det.model_validate({**det.model_dump(), "center_px": (cy, cx)})
         acq = metadata.acquisition.model_copy(update={"detector": det})
         self.in_shape: tuple[int, int] = det.shape
         self.masks: NDArray[np.float32] | None = None
@@ -97,8 +98,6 @@ class Compressor:
         self._zero = k.accumulator_zero(self.in_dtype)
         compression = self._plan(config, metadata.model_copy(update={"acquisition": acq}))
         self.metadata = metadata.model_copy(update={"acquisition": acq, "compression": compression})
-        if config.kind == "none":
-            self.out_dtype = self.in_dtype
         grid = self.metadata.frame_grid
         maps = live_detectors(self.metadata)
         if self.path != "dense":
@@ -153,6 +152,11 @@ class Compressor:
             raise ValueError(
                 f"live_out {live_out.shape} {live_out.dtype}, expected ({n}, 5) float64"
             )
+        if not (
+            frames.flags.c_contiguous and out.flags.c_contiguous and live_out.flags.c_contiguous
+        ):
+            # another memory layout would make Numba compile a new variant mid-scan
+            raise ValueError("frames, out and live_out must be C-contiguous arrays")
         kind = self.config.kind
         if kind == "bin":
             k.bin_live(
@@ -173,7 +177,7 @@ class Compressor:
     # -- internals -----------------------------------------------------------------------
 
     def _plan(self, config: CompressConfig, metadata: DatasetMetadata) -> Compression:
-        """Check the config against the detector; set up masks or the bin dtype."""
+        """Check the config against the detector; set the output dtype and the masks."""
         det = metadata.acquisition.detector
         if config.kind == "bin":
             b = config.bin.factor
@@ -187,6 +191,7 @@ class Compressor:
             )
             return Compression(kind="bin", bin_factor=b)
         if config.kind == "none":
+            self.out_dtype = self.in_dtype
             return Compression(kind="none")
         probe = metadata.model_copy(update={"compression": Compression(kind="none")})
         mask_set = build_masks(config.virtual, probe)

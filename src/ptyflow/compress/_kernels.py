@@ -1,9 +1,10 @@
 """Numba kernels: k×k binning, label-mask sums, dense-mask products, centre-of-mass moments.
 
-Every kernel takes a batch of frames ``(n, ky, kx)`` (uint8, uint16, uint32 or float32)
-and writes into output arrays the caller provides; none allocates more than a row of
-scratch per call. All are ``nogil``, so threads run them in parallel, and ``cache=True``,
-so a compiled kernel is loaded from Numba's on-disk cache by the next process.
+Every kernel takes a batch of frames ``(n, ky, kx)`` (uint8, uint16, uint32 or float32;
+``dense_live`` the same frames flattened to ``(n, pixels)``) and writes into output arrays
+the caller provides; none allocates more than a row of scratch per call. All are ``nogil``,
+so threads run them in parallel, and ``cache=True``, so a compiled kernel is loaded from
+Numba's on-disk cache by the next process.
 
 The live images (``docs/dataset-store.md`` §5) ride along: ``live_out[i]`` receives the five
 weight sums ``(bf, adf, sum, Σ k_y I, Σ k_x I)`` of frame ``i`` in the same sweep.

@@ -19,8 +19,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ptyflow.compress._center import measure_center
 from ptyflow.compress._compressor import Compressor
-from ptyflow.config.compress import CompressCommandConfig
+from ptyflow.config.compress import CompressCommandConfig, CustomMasks
 from ptyflow.dataset import Dataset, DatasetWriter, create_dataset, open_dataset
+from ptyflow.errors import DatasetError
 from ptyflow.provenance import artifact_ref, start_record
 
 __all__ = ["CompressResult", "compress_store"]
@@ -88,6 +89,8 @@ def compress_store(
     """
     t0 = time.perf_counter()
     source, out_path = Path(source), Path(out_path)
+    if out_path.resolve() == source.resolve():
+        raise DatasetError(f"{out_path}: is the input store; write the compressed one elsewhere")
     ds = open_dataset(source)
     cfg = config.compress
     center = _measured_center(ds) if cfg.center == "measure" else None
@@ -95,7 +98,11 @@ def compress_store(
     if center is not None:
         log.info("measured centre (cy, cx) = (%.2f, %.2f) px", *center)
     comp.warmup()
-    record = start_record("compress", config=config, inputs=[artifact_ref(source)])
+    mask_files = [d.path for d in cfg.virtual.detectors if isinstance(d, CustomMasks)]
+    inputs = [artifact_ref(source)] + (
+        [artifact_ref(p) for p in mask_files] if cfg.kind == "virtual" else []
+    )
+    record = start_record("compress", config=config, inputs=inputs)
     geometry = ds.geometry
     batch = cfg.batch_frames
     bar = Progress(

@@ -11,9 +11,16 @@ import itertools
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, NonNegativeFloat, PositiveInt, model_validator
+from pydantic import (
+    Field,
+    NonNegativeFloat,
+    PositiveInt,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from ptyflow.config._base import FiniteFloat, PositiveFloat, StrictModel
+from ptyflow._models import FiniteFloat, PositiveFloat, StrictModel
 
 __all__ = [
     "AnnularDetector",
@@ -104,7 +111,23 @@ class CustomMasks(StrictModel):
 
     kind: Literal["custom"]
     name: str = Field("custom", min_length=1)
-    path: Path
+    path: Path = Field(
+        strict=False,  # a path is written as a string
+        description="the .npy file; a relative path is relative to the config file",
+    )
+
+    @field_validator("path")
+    @classmethod
+    def _resolved(cls, path: Path, info: ValidationInfo) -> Path:
+        # Relative to the config file, so a config works from any working directory.
+        base = Path((info.context or {}).get("config_dir") or Path.cwd())
+        resolved = (base / path.expanduser()).resolve()
+        if not resolved.is_file():
+            raise ValueError(
+                f"mask file {str(path)!r} not found at {resolved} (a relative path is "
+                f"relative to the config file's directory {base})"
+            )
+        return resolved
 
 
 DetectorPreset = Annotated[

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
-from ptyflow.config._base import PositiveFloat, StrictModel
+from ptyflow._models import PositiveFloat, StrictModel
 
 __all__ = [
     "DestinationConfig",
@@ -20,7 +21,11 @@ __all__ = [
     "RsyncConfig",
     "SourceConfig",
     "TransferConfig",
+    "VerifyMethod",
 ]
+
+#: How files are hashed on the destination: Python's hashlib (fast) or coreutils sha256sum.
+VerifyMethod = Literal["python3", "sha256sum"]
 
 #: ``user@host:/absolute/path``: the user and an absolute path are required, no port here.
 _SSH_TARGET = re.compile(r"^(?P<user>[^@:/\s]+)@(?P<host>[^@:/\s]+):(?P<path>/.*)$")
@@ -55,6 +60,9 @@ class DestinationConfig(StrictModel):
         "aes128-gcm@openssh.com", description="ssh cipher (-c); null: ssh's default"
     )
     connect_timeout_s: PositiveFloat = Field(10.0, description="ssh connection timeout")
+    verify_with: VerifyMethod = Field(
+        "python3", description="hash files on the destination with python3 or sha256sum"
+    )
 
     @property
     def is_ssh(self) -> bool:

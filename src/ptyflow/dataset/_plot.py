@@ -40,10 +40,10 @@ def plot_overview(ds: Dataset, out_path: str | Path) -> Path:
 
     matplotlib.use("Agg")  # files only; never needs a display
     import matplotlib.pyplot as plt
+    from matplotlib.backend_bases import FigureCanvasBase
 
     out_path = Path(out_path)
-    _check_figure_path(out_path, plt.gcf().canvas.get_supported_filetypes())
-    plt.close("all")
+    _check_figure_path(out_path, FigureCanvasBase.get_supported_filetypes())
     images = ds.live_images
     fig, axes = plt.subplots(1, len(_PANELS) + 1, figsize=(3.2 * (len(_PANELS) + 1), 3.4))
     for ax, (key, title) in zip(axes, _PANELS, strict=False):
@@ -65,9 +65,17 @@ def plot_overview(ds: Dataset, out_path: str | Path) -> Path:
         ax.set_title(f"pattern at {nearest} (log)")
         ax.set_xlabel("kx [px]")
         ax.set_ylabel("ky [px]")
+    elif (masks := ds.masks) is not None:  # virtual data: show what each signal integrates
+        layout = np.where(masks.any(axis=0), np.argmax(np.abs(masks), axis=0), np.nan)
+        ax.imshow(np.ma.masked_invalid(layout), cmap="turbo", interpolation="nearest")
+        cy, cx = ds.metadata.frame_grid.center_px
+        ax.plot([cx], [cy], "k+", markersize=10)
+        ax.set_title(f"{len(masks)} masks (colour: strongest)")
+        ax.set_xlabel("kx [px]")
+        ax.set_ylabel("ky [px]")
     else:
         ax.set_axis_off()
-        ax.set_title("no pattern (virtual-detector data)" if received.size else "no frames")
+        ax.set_title("no frames")
     state = ds.state.value
     fig.suptitle(f"{ds.path.name}: {state}, {ds.n_missing} frame(s) missing")
     fig.tight_layout()

@@ -202,6 +202,13 @@ class DatasetWriter:
                 f"{self.path}: frame {i} {self._nav_index(i)} was already written; "
                 "nothing from this call was stored"
             )
+        if frames.dtype.kind == "f" and not (finite := np.isfinite(frames)).all():
+            i = start + int(np.flatnonzero(~finite.reshape(len(frames), -1).all(axis=1))[0])
+            raise DatasetError(
+                f"{self.path}: frame {i} {self._nav_index(i)} holds NaN or infinity; stored "
+                "values must be finite (NaN is the fill of frames never received); nothing "
+                "from this call was stored"
+            )
         if live is not None:
             if np.shape(live) != (len(frames), 5):
                 raise DatasetError(

@@ -127,8 +127,10 @@ def _check_scan_on_specimen(
     low, high = nominal.min(axis=0), nominal.max(axis=0)
     if (low >= 0).all() and (high <= np.asarray(cell_A)).all():
         return
+    centre = config.scan.center_A or "the specimen's centre"
     raise ConfigError(
-        f"scan.center_A {config.scan.center_A} puts probe positions outside the specimen: "
+        f"the scan (scan.center_A {centre}, scan.shape × scan.step_A) puts probe positions "
+        "outside the specimen: "
         f"they span y {low[0]:.4g} … {high[0]:.4g} Å, x {low[1]:.4g} … {high[1]:.4g} Å, the "
         f"specimen 0 … {cell_A[0]:.4g} Å × 0 … {cell_A[1]:.4g} Å; move scan.center_A or scan "
         "a smaller area (scan.shape × scan.step_A)"

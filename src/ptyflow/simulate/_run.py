@@ -197,13 +197,10 @@ def run_simulation(
     out_path = Path(out_path)
     truth_dir = truth_path(out_path)
     _check_truth_dir(truth_dir, overwrite)
-    plan = plan_simulation(config, out_path)
-    inputs = (
-        [artifact_ref(config.specimen.path)]
-        if isinstance(config.specimen, PhaseImageSpecimen)
-        else []
-    )
+    specimen = config.specimen
+    inputs = [artifact_ref(specimen.path)] if isinstance(specimen, PhaseImageSpecimen) else []
     record = start_record("simulate", config=config, inputs=inputs)
+    plan = plan_simulation(config, out_path)
     noise = config.dose.poisson_noise
     fractions: list[np.ndarray] = []
     bar = Progress(

@@ -3,7 +3,9 @@
 - :func:`make_metadata`: valid metadata of a small scan, every part adjustable;
 - :func:`poisson_frames`: sparse, distinct diffraction-like counts;
 - :func:`write_store`: a store written frame by frame, with chosen frames left out;
-- :func:`run_cli`: ``ptyflow ARGS`` as a real process.
+- :func:`run_cli`: ``ptyflow ARGS`` as a real process;
+- :mod:`ptyflow.testing.sshd` (imported on its own): a private ``sshd`` on 127.0.0.1 with
+  generated keys and a pinned ``known_hosts``, for the transfer tests and benchmark.
 
 The test suite turns them into fixtures in ``tests/conftest.py``; nothing here needs pytest.
 """

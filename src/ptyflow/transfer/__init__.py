@@ -17,7 +17,8 @@ from ptyflow.transfer._destination import (
 from ptyflow.transfer._engine import RECORD_SUFFIX, Transfer, TransferResult
 from ptyflow.transfer._policy import apply_disk_policy
 from ptyflow.transfer._queue import Queue, QueueItem, State
-from ptyflow.transfer._send import Comparison, compare, destination_hashes
+from ptyflow.transfer._remote import destination_hashes, list_files
+from ptyflow.transfer._send import Comparison, compare
 from ptyflow.transfer._status import render_status
 from ptyflow.transfer._store_files import SealedStore, read_sealed, safe_name
 
@@ -36,6 +37,7 @@ __all__ = [
     "apply_disk_policy",
     "compare",
     "destination_hashes",
+    "list_files",
     "make_destination",
     "read_sealed",
     "render_status",

@@ -11,8 +11,10 @@ from __future__ import annotations
 import ctypes
 import os
 import shlex
+import shutil
 import signal
 import subprocess
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -31,6 +33,8 @@ __all__ = [
 ]
 
 _PR_SET_PDEATHSIG = 1
+#: Seconds an idle shared ssh connection stays open (a daemon killed with -9 leaves it).
+_CONTROL_PERSIST_S = 60
 #: Messages by which ssh says the server is not the one pinned: retrying will not help.
 HOST_KEY_FAILURES = ("Host key verification failed", "REMOTE HOST IDENTIFICATION HAS CHANGED")
 
@@ -81,8 +85,12 @@ class Destination(Protocol):
         """Options that take rsync there (the ssh command, or nothing)."""
         ...
 
-    def run(self, argv: Sequence[str], *, timeout_s: float) -> bytes:
+    def run(self, argv: Sequence[str], *, stdin: bytes = b"", timeout_s: float) -> bytes:
         """Run ``argv`` on the destination; its stdout, or :class:`TransferError`."""
+        ...
+
+    def close(self) -> None:
+        """Release what the backend holds (a shared ssh connection)."""
         ...
 
 
@@ -96,11 +104,14 @@ class LocalDestination:
     def rsync_target(self, rel: str) -> str:
         return f"{self.root}/{rel}"
 
+    def close(self) -> None:
+        pass
+
     def rsync_options(self) -> list[str]:
         return []
 
-    def run(self, argv: Sequence[str], *, timeout_s: float) -> bytes:
-        proc = run_command(argv, timeout_s=timeout_s)
+    def run(self, argv: Sequence[str], *, stdin: bytes = b"", timeout_s: float) -> bytes:
+        proc = run_command(argv, stdin=stdin, timeout_s=timeout_s)
         if proc.returncode != 0:
             raise TransferError(f"{argv[0]} at {self.label}: {failure_text(proc)}")
         return proc.stdout
@@ -114,7 +125,7 @@ class SshDestination:
         self.label = config.target
         assert config.known_hosts is not None  # the config model requires it for ssh
         # Host keys only from the pinned file: no prompt, no blind accepting, no other file.
-        self.ssh = [
+        self._options = [
             "ssh",
             "-p",
             str(config.ssh_port),
@@ -134,9 +145,38 @@ class SshDestination:
             "ServerAliveCountMax=3",
         ]
         if config.ssh_identity is not None:
-            self.ssh += ["-o", "IdentitiesOnly=yes", "-i", str(config.ssh_identity)]
+            self._options += ["-o", "IdentitiesOnly=yes", "-i", str(config.ssh_identity)]
         if config.ssh_cipher:
-            self.ssh += ["-c", config.ssh_cipher]
+            self._options += ["-c", config.ssh_cipher]
+        self._control_dir: Path | None = None
+
+    @property
+    def ssh(self) -> list[str]:
+        """The ssh command with every option, sharing one connection per destination.
+
+        An ssh handshake costs about as much as sending 20 MB here, and a store needs
+        several connections (rsync, hashing, listing, the record). The control socket lives
+        in a private directory, so only connections made with these very options (this
+        pinned host key) ever share it; :meth:`close` ends the shared connection.
+        """
+        if self._control_dir is None:
+            self._control_dir = Path(tempfile.mkdtemp(prefix="ptyflow-ssh-"))
+        return [
+            *self._options,
+            "-o",
+            "ControlMaster=auto",
+            "-o",
+            f"ControlPath={self._control_dir}/%C",
+            "-o",
+            f"ControlPersist={_CONTROL_PERSIST_S}",
+        ]
+
+    def close(self) -> None:
+        """End the shared connection (if any) and remove its control socket."""
+        if self._control_dir is not None:
+            run_command([*self.ssh, "-O", "exit", f"{self.user}@{self.host}"], timeout_s=10)
+            shutil.rmtree(self._control_dir, ignore_errors=True)
+            self._control_dir = None
 
     def rsync_target(self, rel: str) -> str:
         # rsync (>= 3.2.4, and --protect-args below) passes this path to the server as data,
@@ -147,9 +187,11 @@ class SshDestination:
         # rsync splits -e itself (no shell), honouring quotes: quote each word once.
         return ["--protect-args", "-e", shlex.join(self.ssh)]
 
-    def run(self, argv: Sequence[str], *, timeout_s: float) -> bytes:
+    def run(self, argv: Sequence[str], *, stdin: bytes = b"", timeout_s: float) -> bytes:
         proc = run_command(
-            [*self.ssh, f"{self.user}@{self.host}", shlex.join(argv)], timeout_s=timeout_s
+            [*self.ssh, f"{self.user}@{self.host}", shlex.join(argv)],
+            stdin=stdin,
+            timeout_s=timeout_s,
         )
         if proc.returncode != 0:
             raise TransferError(f"{argv[0]} on {self.label}: {failure_text(proc)}")

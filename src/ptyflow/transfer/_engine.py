@@ -15,7 +15,9 @@ import socket
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from ptyflow.config.transfer import TransferConfig
@@ -30,12 +32,8 @@ from ptyflow.provenance import (
 from ptyflow.transfer._destination import HOST_KEY_FAILURES, Destination, make_destination
 from ptyflow.transfer._policy import apply_disk_policy
 from ptyflow.transfer._queue import Queue, QueueItem, State
-from ptyflow.transfer._send import (
-    compare,
-    destination_hashes,
-    remove_files,
-    send_files,
-)
+from ptyflow.transfer._remote import destination_hashes, list_files, remove_files
+from ptyflow.transfer._send import batches, compare, send_and_hash, send_files
 from ptyflow.transfer._store_files import (
     early_files,
     find_stores,
@@ -75,6 +73,15 @@ class Transfer:
         self.queue = Queue(config.queue_db)
         self._early_sent: dict[str, float] = {}
 
+    def close(self) -> None:
+        self.dest.close()
+
+    def __enter__(self) -> Transfer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def scan(self) -> None:
         """Queue every store in the watched directory (re-adding is harmless)."""
         for store in find_stores(self.config.source.watch_dir):
@@ -106,17 +113,12 @@ class Transfer:
             # A store verified before is only checked and repaired file by file: a local
             # copy damaged since must never overwrite the good copy on the server.
             result = self.send_and_verify(item.source, send_all=item.tree_hash is None)
-        except _GiveUpError as err:
-            log.error("%s: failed: %s", item.name, err)
-            self.queue.fail(item.name, str(err), attempts=attempts)
-            return None
-        except TransferError as err:
-            retry = self.config.retry
-            if attempts >= retry.max_attempts:
-                reason = f"gave up after {attempts} attempts: {err}"
-                log.error("%s: %s", item.name, reason)
+        except (TransferError, OSError) as err:
+            if (reason := self._give_up_reason(err, attempts)) is not None:
+                log.error("%s: failed: %s", item.name, reason)
                 self.queue.fail(item.name, reason, attempts=attempts)
                 return None
+            retry = self.config.retry
             wait_s = min(retry.backoff_initial_s * 2 ** (attempts - 1), retry.backoff_max_s)
             log.warning(
                 "%s: attempt %d failed (%s); next in %.0f s", item.name, attempts, err, wait_s
@@ -142,6 +144,19 @@ class Transfer:
         for deleted in apply_disk_policy(self.config, self.queue):
             log.info("%s: local copy deleted (verified on %s)", deleted, self.dest.label)
         return result
+
+    def _give_up_reason(self, err: Exception, attempts: int) -> str | None:
+        """Why retrying ``err`` is pointless, or None to retry after a backoff."""
+        if isinstance(err, _GiveUpError):
+            return str(err)
+        if any(marker in str(err) for marker in HOST_KEY_FAILURES):
+            return (
+                f"{err} -- the server's host key is not the one pinned in "
+                f"{self.config.destination.known_hosts}; refusing to send"
+            )
+        if attempts >= self.config.retry.max_attempts:
+            return f"gave up after {attempts} attempts: {err}"
+        return None
 
     def send_and_verify(self, store_path: Path, *, send_all: bool = True) -> TransferResult:
         """Send a sealed store, check it on the destination, repair it, record the transfer.
@@ -172,14 +187,21 @@ class Transfer:
                 )
             ],
         )
-        if send_all:
-            self._send(store_path, sorted(store.expected()), name)
+        hash_files = partial(
+            destination_hashes, self.dest, name, method=self.config.destination.verify_with
+        )
+        sizes = {k: v["size_bytes"] for k, v in store.manifest.items()}
+        files = sorted(store.expected())
+        found = send_and_hash(
+            batches(files, sizes),
+            partial(self._send, store_path, rel=name) if send_all else None,
+            hash_files,
+        )
         repaired: list[str] = []
         rounds = self.config.retry.repair_rounds
         for round_ in range(rounds + 1):
-            comparison = compare(
-                store, destination_hashes(self.dest, name, self.config.rsync.partial_dir)
-            )
+            present = list_files(self.dest, name, self.config.rsync.partial_dir)
+            comparison = compare(store, found, present)
             if comparison.ok:
                 break
             if round_ == rounds:
@@ -199,7 +221,8 @@ class Transfer:
                 )
             log.warning("%s: repairing on %s: %s", name, self.dest.label, comparison.describe())
             remove_files(self.dest, name, comparison.extra)
-            self._send(store_path, comparison.differing, name, ignore_times=True)
+            self._send(store_path, comparison.differing, rel=name, ignore_times=True)
+            found |= hash_files(comparison.differing)
             repaired += comparison.differing + comparison.extra
         record = finish_record(
             record,
@@ -228,30 +251,17 @@ class Transfer:
             self._early_sent[item.name] = time.monotonic()
             files = early_files(item.source, self.config.source.early_min_age_s)
             try:
-                self._send(item.source, files, item.source.name)
+                self._send(item.source, files, rel=item.source.name)
             except TransferError as err:
                 log.info("%s: early send postponed: %s", item.name, err)
 
     def _send(
-        self,
-        source: Path,
-        files: list[str] | tuple[str, ...],
-        rel: str,
-        *,
-        ignore_times: bool = False,
+        self, source: Path, files: Sequence[str], *, rel: str, ignore_times: bool = False
     ) -> None:
-        try:
-            send_files(source, files, self.dest, rel, self.config.rsync, ignore_times=ignore_times)
-        except TransferError as err:
-            if any(marker in str(err) for marker in HOST_KEY_FAILURES):
-                raise _GiveUpError(
-                    f"{err} -- the server's host key is not the one pinned in "
-                    f"{self.config.destination.known_hosts}; refusing to send"
-                ) from None
-            raise
+        send_files(source, files, self.dest, rel, self.config.rsync, ignore_times=ignore_times)
 
     def _put_record(self, record: ProvenanceRecord, name: str) -> None:
         """Write the transfer's record beside the store on the destination (atomically)."""
         with tempfile.TemporaryDirectory(prefix="ptyflow-transfer-") as tmp:
             write_record(record, Path(tmp) / f"{name}{RECORD_SUFFIX}")
-            self._send(Path(tmp), [f"{name}{RECORD_SUFFIX}"], "")
+            self._send(Path(tmp), [f"{name}{RECORD_SUFFIX}"], rel="")

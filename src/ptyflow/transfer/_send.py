@@ -1,15 +1,14 @@
-"""Sending files with rsync and checking them on the destination with ``sha256sum``.
+"""Sending files with rsync, pipelined with their verification on the destination.
 
-Verification runs where the bytes are, with plain coreutils ``sha256sum`` (through ssh for
-a server): the server needs no ptyflow, no Python, and no matching version, nothing is
-read back over the network, and the hashes are the ones the manifest already holds. The
-tree hash is then recomputed here from the server's hashes with the same
-:func:`ptyflow.provenance.tree_hash` that sealed the store.
+The files go in a few batches, large first: while rsync sends batch k+1, the destination
+hashes batch k (:mod:`ptyflow.transfer._remote`), so on a separate server verification
+costs little more than the hashing of the last, smallest batch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,15 +18,21 @@ from ptyflow.provenance import HASH_EXCLUDES, tree_hash
 from ptyflow.transfer._destination import Destination, failure_text, run_command
 from ptyflow.transfer._store_files import SealedStore
 
-__all__ = ["Comparison", "compare", "destination_hashes", "remove_files", "send_files"]
+__all__ = [
+    "PIPELINE_MIN_BYTES",
+    "Comparison",
+    "batches",
+    "compare",
+    "send_and_hash",
+    "send_files",
+]
 
-#: Hash every regular file below the store on the destination, skipping rsync's partial
-#: dirs; NUL-separated names (-z) so that no name needs escaping. "$1", "$2" are arguments.
-_HASH_SCRIPT = (
-    'cd -- "$1" && find . -name "$2" -prune -o -type f -print0 | xargs -0 -r sha256sum -z --'
-)
-#: Hashing a store on the server reads all of it; this only stops a hung connection.
-_HASH_TIMEOUT_S = 6 * 3600.0
+#: Shares of a store's bytes per batch: few batches (each is one rsync run), the last one
+#: small, because its hashing is the only part not hidden behind sending.
+_BATCH_SHARES = (0.4, 0.3, 0.2, 0.1)
+#: Below this a store goes in one batch: starting rsync runs would cost more than the
+#: overlap saves.
+PIPELINE_MIN_BYTES = 64 * 1024**2
 
 
 def send_files(
@@ -41,9 +46,10 @@ def send_files(
 ) -> None:
     """rsync ``files`` (relative to ``source_dir``) into ``rel`` below the destination root.
 
-    Half-sent files wait in the partial dir, never under their final name; missing parent
-    directories are created. ``ignore_times`` re-sends files whatever their size and mtime
-    (a repair: a damaged file can keep both).
+    A file being sent has rsync's hidden temp name, and after an interruption it waits in
+    the partial dir: never under its final name. Missing parent directories are created.
+    ``ignore_times`` re-sends files whatever their size and mtime (a repair: a damaged file
+    can keep both).
     """
     if not files:
         return
@@ -67,26 +73,38 @@ def send_files(
         raise TransferError(f"rsync to {dest.label}: {failure_text(proc)}")
 
 
-def destination_hashes(dest: Destination, name: str, partial_dir: str) -> dict[str, str]:
-    """Relative path → sha256 of every file of store ``name`` on the destination."""
-    out = dest.run(
-        ["sh", "-c", _HASH_SCRIPT, "sh", f"{dest.root}/{name}", partial_dir],
-        timeout_s=_HASH_TIMEOUT_S,
-    )
-    hashes: dict[str, str] = {}
-    for entry in out.split(b"\0"):
-        if not entry:
-            continue
-        # "<64 hex><space><space or *><./name>"
-        digest, path = entry[:64].decode(), entry[66:].decode("utf-8", errors="surrogateescape")
-        hashes[path.removeprefix("./")] = digest
-    return hashes
+def batches(files: Sequence[str], sizes: Mapping[str, int]) -> list[list[str]]:
+    """``files`` in order, cut into batches by :data:`_BATCH_SHARES` of their total size."""
+    total = sum(sizes.get(f, 0) for f in files)
+    if total < PIPELINE_MIN_BYTES:
+        return [list(files)] if files else []
+    out: list[list[str]] = [[]]
+    bounds = [total * sum(_BATCH_SHARES[: i + 1]) for i in range(len(_BATCH_SHARES))]
+    sent = 0
+    for f in files:
+        if sent >= bounds[len(out) - 1] and len(out) < len(bounds):
+            out.append([])
+        out[-1].append(f)
+        sent += sizes.get(f, 0)
+    return [b for b in out if b]
 
 
-def remove_files(dest: Destination, name: str, files: Sequence[str]) -> None:
-    """Delete files that do not belong to store ``name`` from its directory on the destination."""
-    if files:
-        dest.run(["rm", "-f", "--", *(f"{dest.root}/{name}/{f}" for f in files)], timeout_s=600)
+def send_and_hash(
+    parts: Sequence[Sequence[str]],
+    send: Callable[[Sequence[str]], None] | None,
+    hash_files: Callable[[Sequence[str]], dict[str, str]],
+) -> dict[str, str]:
+    """Send each part (unless ``send`` is None) while the previous part is being hashed."""
+    found: dict[str, str] = {}
+    with ThreadPoolExecutor(max_workers=1) as hasher:
+        futures = []
+        for part in parts:
+            if send is not None:
+                send(part)
+            futures.append(hasher.submit(hash_files, part))
+        for future in futures:
+            found |= future.result()
+    return found
 
 
 @dataclass(frozen=True)
@@ -120,9 +138,14 @@ def _few(names: Sequence[str]) -> str:
     return shown + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
-def compare(store: SealedStore, found: dict[str, str]) -> Comparison:
+def compare(store: SealedStore, found: Mapping[str, str], present: Collection[str]) -> Comparison:
+    """Compare hashes ``found`` and the files ``present`` on the destination with the store."""
     expected = store.expected()
-    differing = tuple(sorted(k for k, v in expected.items() if found.get(k) != v))
-    extra = tuple(sorted(set(found) - set(expected)))
-    content = {k: {"sha256": v} for k, v in found.items() if k not in HASH_EXCLUDES}
+    differing = tuple(
+        sorted(k for k, v in expected.items() if found.get(k) != v or k not in present)
+    )
+    extra = tuple(sorted(set(present) - set(expected)))
+    content = {
+        k: {"sha256": v} for k, v in found.items() if k in expected and k not in HASH_EXCLUDES
+    }
     return Comparison(differing, extra, tree_hash(content), store.content_hash)

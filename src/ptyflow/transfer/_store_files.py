@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from ptyflow.errors import TransferError
+from ptyflow.errors import ProvenanceError, TransferError
 from ptyflow.provenance import (
     MANIFEST_NAME,
     RECORD_NAME,
@@ -129,7 +129,10 @@ def read_sealed(store: Path) -> SealedStore:
     record_id = None
     if (store / RECORD_NAME).is_file():
         meta[RECORD_NAME] = sha256_file(store / RECORD_NAME)
-        record_id = read_record(store / RECORD_NAME).record_id
+        try:
+            record_id = read_record(store / RECORD_NAME).record_id
+        except ProvenanceError as err:
+            raise TransferError(f"{store}: its provenance record is unreadable: {err}") from None
     return SealedStore(store, entries, meta, record_id)
 
 
