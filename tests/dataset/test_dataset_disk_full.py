@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from tests.simulate.test_disk_full import tmpfs
 
 from ptyflow.dataset import DatasetState, create_dataset, open_dataset, validate_dataset
 from ptyflow.errors import DatasetError
@@ -18,7 +17,7 @@ def _write(path: Path, md, frames: np.ndarray) -> None:
             writer.write_frames(start, frames[start : start + 8])
 
 
-def test_every_fill_level_ends_in_one_clear_error(tmp_path: Path, make_metadata) -> None:
+def test_every_fill_level_ends_in_one_clear_error(tmp_path: Path, make_metadata, tmpfs) -> None:
     md = make_metadata(scan_shape=(8, 8), det_shape=(32, 32))
     frames = np.random.default_rng(0).integers(0, 4096, (64, 32, 32), dtype=np.uint16)
     with tmpfs(tmp_path / "roomy", 16 << 20) as roomy:

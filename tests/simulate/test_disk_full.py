@@ -4,10 +4,9 @@ left ``acquiring``. The output lies on a small tmpfs whose size sweeps the fill 
 
 from __future__ import annotations
 
-import contextlib
-import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,28 +14,9 @@ from ptyflow.cli import main
 from ptyflow.dataset import DatasetState, open_dataset, validate_dataset
 from ptyflow.provenance import verify_artifact
 from ptyflow.simulate._budget import Budget
+from ptyflow.testing import TINY_SIMULATION
 
-TINY = [
-    "--no-progress",
-    "--set", "specimen.repeats=[4, 4, 2]",
-    "--set", "specimen.defects=[]",
-    "--set", "scan.shape=[6, 5]",
-    "--set", "scan.center_A=[7.8, 7.8]",
-    "--set", "numerics.oversampling=1",
-]  # fmt: skip
-
-
-@contextlib.contextmanager
-def tmpfs(path: Path, size_bytes: int) -> Iterator[Path]:
-    path.mkdir()
-    mount = ["mount", "-t", "tmpfs", "-o", f"size={size_bytes}", "tmpfs", str(path)]
-    done = subprocess.run(mount, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {done.stderr.strip()}")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", str(path)], check=True)
+TINY = ["--no-progress", *TINY_SIMULATION]
 
 
 def _used_bytes(path: Path) -> int:
@@ -44,7 +24,11 @@ def _used_bytes(path: Path) -> int:
 
 
 def test_every_fill_level_ends_cleanly(
-    tmp_path: Path, simulate_toml: Path, capsys, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    simulate_toml: Path,
+    capsys,
+    monkeypatch: pytest.MonkeyPatch,
+    tmpfs: Callable[[Path, int], Any],
 ) -> None:
     # The up-front disk check (uncompressed size) would refuse most of these disks; here the
     # disk fills up anyway, as when another process writes to it after the check.

@@ -3,7 +3,9 @@
 - :func:`make_metadata`: valid metadata of a small scan, every part adjustable;
 - :func:`poisson_frames`: sparse, distinct diffraction-like counts;
 - :func:`write_store`: a store written frame by frame, with chosen frames left out;
-- :func:`run_cli`: ``ptyflow ARGS`` as a real process;
+- :func:`run_cli`: ``ptyflow ARGS`` as a real process; :data:`TINY_SIMULATION`: the
+  ``--set`` overrides of a seconds-long ``ptyflow simulate`` of the template;
+- :func:`small_disk`: a tmpfs of a chosen size, to fill up (needs root);
 - :mod:`ptyflow.testing.sshd` (imported on its own): a private ``sshd`` on 127.0.0.1 with
   generated keys and a pinned ``known_hosts``, for the transfer tests and benchmark.
 
@@ -11,6 +13,14 @@ The test suite turns them into fixtures in ``tests/conftest.py``; nothing here n
 """
 
 from ptyflow.testing._builders import make_metadata, poisson_frames, write_store
-from ptyflow.testing._cli import run_cli
+from ptyflow.testing._cli import TINY_SIMULATION, run_cli
+from ptyflow.testing._disk import small_disk
 
-__all__ = ["make_metadata", "poisson_frames", "run_cli", "write_store"]
+__all__ = [
+    "TINY_SIMULATION",
+    "make_metadata",
+    "poisson_frames",
+    "run_cli",
+    "small_disk",
+    "write_store",
+]
