@@ -331,18 +331,24 @@ class DatasetWriter:
         self, nav: tuple[slice, ...], block: NDArray[Any], received: NDArray[np.bool_]
     ) -> None:
         """Write ``block`` at ``nav``, then mark its ``received`` frames stored, on disk too."""
+        where = ", ".join(f"{s.start}:{s.stop}" for s in nav)
         try:
             self._data[nav] = block
-            self._stored[nav] |= received
-            # Persisted shard by shard (one small chunk each), so a crashed writer's store
-            # can be recovered: `ptyflow recover` trusts these marks after decoding shards.
-            self._received[nav] = self._stored[nav]
         except Exception as err:  # disk full, I/O error: name it; these frames stay unmarked
-            where = ", ".join(f"{s.start}:{s.stop}" for s in nav)
             raise DatasetError(
                 f"{self.target}: could not store the frames at scan positions [{where}]: {err}"
             ) from err
+        self._stored[nav] |= received
         self._live.update(nav, block, self._stored[nav], self._given_live(nav))
+        try:
+            # Persisted shard by shard (one small chunk each), so a crashed writer's store
+            # can be recovered: `ptyflow recover` trusts these marks after decoding shards.
+            self._received[nav] = self._stored[nav]
+        except Exception as err:
+            raise DatasetError(
+                f"{self.target}: could not mark the frames at scan positions [{where}] as "
+                f"received: {err}"
+            ) from err
 
     def _given_live(self, nav: tuple[slice, ...]) -> NDArray[np.float64] | None:
         return None if self._live_sums is None else self._live_sums[nav]
