@@ -13,7 +13,7 @@ import pytest
 
 from ptyflow.cli import main
 from ptyflow.config.transfer import DiskPolicyConfig
-from ptyflow.provenance import sha256_file
+from ptyflow.provenance import build_manifest, sha256_file, tree_hash
 from ptyflow.transfer import (
     LocalDestination,
     Queue,
@@ -257,3 +257,29 @@ def test_pipelined_batches_keep_every_file_once_in_order(
     result = Transfer(config).send_and_verify(watch_dir / store_name)
     assert result.repaired == ()
     assert_identical(watch_dir / store_name, root / store_name)
+
+
+def test_store_sealed_again_with_new_content_is_sent_again(
+    tmp_path: Path,
+    watch_dir: Path,
+    store_name: str,
+    make_config: Callable[..., Any],
+    assert_identical: Callable[[Path, Path], None],
+) -> None:
+    root = tmp_path / "server"
+    config, _ = make_config(tmp_path, watch_dir, str(root))
+    transfer = Transfer(config)
+    transfer.run(exit_when_idle=True)
+    first = transfer.queue.get(store_name)
+    store = watch_dir / store_name
+    shard = store / "data" / "c" / "1" / "1" / "0" / "0"
+    shard.write_bytes(shard.read_bytes()[::-1])  # replaced by a new acquisition, then sealed
+    manifest = build_manifest(store, exclude={"manifest.json", "provenance.json"})
+    (store / "manifest.json").write_text(json.dumps(manifest))
+
+    transfer.run(exit_when_idle=True)
+
+    again = transfer.queue.get(store_name)
+    assert first is not None and again is not None and again.state is State.VERIFIED
+    assert again.tree_hash == tree_hash(manifest) != first.tree_hash
+    assert_identical(store, root / store_name)

@@ -167,9 +167,14 @@ def bin_live(
                 for x in range(nx):
                     rows[x] += row[x]
             orow = binned[by]
-            if factor == 2:  # a constant stride: deinterleaving shuffles instead of gathers
+            # constant strides: deinterleaving shuffles instead of gathers
+            if factor == 2:
                 for bx in range(ox):
                     orow[bx] = rows[2 * bx] + rows[2 * bx + 1]
+                continue
+            if factor == 4:
+                for bx in range(ox):
+                    orow[bx] = rows[4 * bx] + rows[4 * bx + 1] + rows[4 * bx + 2] + rows[4 * bx + 3]
                 continue
             for bx in range(ox):
                 orow[bx] = rows[bx * factor]

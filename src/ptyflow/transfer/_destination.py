@@ -152,10 +152,10 @@ class SshDestination:
 
     @property
     def ssh(self) -> list[str]:
-        """The ssh command with every option, sharing one connection per destination.
+        """The ssh command for commands, sharing one connection per destination.
 
-        An ssh handshake costs about as much as sending 20 MB here, and a store needs
-        several connections (rsync, hashing, listing, the record). The control socket lives
+        An ssh handshake costs about as much as sending 20 MB here, and every store needs
+        several commands (hashing, listing, writing the record). The control socket lives
         in a private directory, so only connections made with these very options (this
         pinned host key) ever share it; :meth:`close` ends the shared connection.
         """
@@ -184,8 +184,10 @@ class SshDestination:
         return f"{self.user}@{self.host}:{self.root}/{rel}"
 
     def rsync_options(self) -> list[str]:
+        # Bulk data gets a connection of its own: through the shared one every byte would
+        # take an extra hop (client, then master process).
         # rsync splits -e itself (no shell), honouring quotes: quote each word once.
-        return ["--protect-args", "-e", shlex.join(self.ssh)]
+        return ["--protect-args", "-e", shlex.join([*self._options, "-o", "ControlPath=none"])]
 
     def run(self, argv: Sequence[str], *, stdin: bytes = b"", timeout_s: float) -> bytes:
         proc = run_command(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from ptyflow._files import partial_path
 from ptyflow.config.transfer import TransferConfig
 from ptyflow.errors import TransferError
 from ptyflow.provenance import (
@@ -27,7 +27,6 @@ from ptyflow.provenance import (
     ProvenanceRecord,
     finish_record,
     start_record,
-    write_record,
 )
 from ptyflow.transfer._destination import HOST_KEY_FAILURES, Destination, make_destination
 from ptyflow.transfer._policy import apply_disk_policy
@@ -38,6 +37,7 @@ from ptyflow.transfer._store_files import (
     early_files,
     find_stores,
     is_sealed,
+    manifest_tree_hash,
     read_sealed,
     source_hash_matches,
 )
@@ -83,9 +83,19 @@ class Transfer:
         self.close()
 
     def scan(self) -> None:
-        """Queue every store in the watched directory (re-adding is harmless)."""
+        """Queue every store in the watched directory (re-adding is harmless).
+
+        A verified store whose manifest changed (replaced, sealed again) is queued anew.
+        """
+        verified = {item.name: item for item in self.queue.items(State.VERIFIED)}
         for store in find_stores(self.config.source.watch_dir):
-            self.queue.add(store.name, store, sealed=is_sealed(store))
+            sealed = is_sealed(store)
+            self.queue.add(store.name, store, sealed=sealed)
+            # Replaced by a new store of the same name (sealed again): that is new data.
+            done = verified.get(store.name)
+            if sealed and done is not None and manifest_tree_hash(store) != done.tree_hash:
+                log.info("%s: sealed again with new content since verified; sending it", store.name)
+                self.queue.resend(store.name)
 
     def run(self, *, exit_when_idle: bool = False, stop: threading.Event | None = None) -> None:
         """Work until ``stop`` is set, or (``exit_when_idle``) no sealed store is left to send."""
@@ -262,6 +272,17 @@ class Transfer:
 
     def _put_record(self, record: ProvenanceRecord, name: str) -> None:
         """Write the transfer's record beside the store on the destination (atomically)."""
-        with tempfile.TemporaryDirectory(prefix="ptyflow-transfer-") as tmp:
-            write_record(record, Path(tmp) / f"{name}{RECORD_SUFFIX}")
-            self._send(Path(tmp), [f"{name}{RECORD_SUFFIX}"], rel="")
+        final = Path(self.dest.root) / f"{name}{RECORD_SUFFIX}"
+        # Written under a temp name, then renamed: the record appears whole or not at all.
+        self.dest.run(
+            [
+                "sh",
+                "-c",
+                'cat > "$1" && mv -f -- "$1" "$2"',
+                "sh",
+                str(partial_path(final)),
+                str(final),
+            ],
+            stdin=record.model_dump_json(indent=2).encode(),
+            timeout_s=600,
+        )

@@ -7,25 +7,16 @@ are off by default.
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 from ptyflow.config.transfer import TransferConfig
-from ptyflow.provenance import MANIFEST_NAME, tree_hash
-from ptyflow.transfer._queue import Queue, QueueItem, State
+from ptyflow.transfer._queue import Queue, State
+from ptyflow.transfer._store_files import manifest_tree_hash
 
 __all__ = ["apply_disk_policy"]
 
 _GiB = 1024**3
-
-
-def _still_what_was_verified(item: QueueItem) -> bool:
-    try:
-        manifest = json.loads((item.source / MANIFEST_NAME).read_bytes())
-        return tree_hash(manifest) == item.tree_hash
-    except (OSError, ValueError, TypeError, KeyError):
-        return False
 
 
 def _free_bytes(path: Path) -> int:
@@ -40,7 +31,9 @@ def apply_disk_policy(config: TransferConfig, queue: Queue) -> list[str]:
     candidates = [
         item
         for item in queue.items(State.VERIFIED)
-        if not item.local_deleted and item.source.is_dir() and _still_what_was_verified(item)
+        if not item.local_deleted
+        and item.source.is_dir()
+        and manifest_tree_hash(item.source) == item.tree_hash
     ]
     candidates.sort(key=lambda item: item.verified_utc or "")
     deleted = []

@@ -188,6 +188,12 @@ class Queue:
         """Send and verify again (e.g. to re-check the destination); the attempt count restarts."""
         self._set(name, state=State.PENDING, attempts=0, next_try=0)
 
+    def resend(self, name: str) -> None:
+        """A verified store was sealed again with new content: send it as new."""
+        self._set(
+            name, state=State.PENDING, attempts=0, next_try=0, tree_hash=None, local_deleted=0
+        )
+
     def mark_deleted(self, name: str) -> None:
         self._set(name, local_deleted=1)
 

@@ -28,6 +28,7 @@ __all__ = [
     "early_files",
     "find_stores",
     "is_sealed",
+    "manifest_tree_hash",
     "read_sealed",
     "safe_name",
     "source_hash_matches",
@@ -134,6 +135,14 @@ def read_sealed(store: Path) -> SealedStore:
         except ProvenanceError as err:
             raise TransferError(f"{store}: its provenance record is unreadable: {err}") from None
     return SealedStore(store, entries, meta, record_id)
+
+
+def manifest_tree_hash(store: Path) -> str | None:
+    """The tree hash the store's manifest describes now (None if unreadable or absent)."""
+    try:
+        return tree_hash(json.loads((store / MANIFEST_NAME).read_bytes()))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
 
 
 def early_files(store: Path, min_age_s: float) -> list[str]:
