@@ -139,7 +139,7 @@ def test_provenance_verify_names_changed_and_missing_files(capsys, store) -> Non
     shutil.rmtree(store / "live" / "bf")
     (store / "frames_received" / "zarr.json").write_text("{}")
     code, text = _run(capsys, "provenance", "verify", store)
-    assert code == 1 and "MISMATCH" in text
+    assert code == 1 and "FAILED" in text
     assert f"{store / 'live' / 'bf' / 'zarr.json'}: missing" in text
     assert f"{store / 'frames_received' / 'zarr.json'}: checksum differs" in text
 

@@ -44,16 +44,16 @@ def test_provenance_show_and_verify(run_cli: RunCli, tmp_path: Path) -> None:
     record = prov.finish_record(prov.start_record("test"), [prov.artifact_ref(artifact)])
     prov.write_record(record, prov.record_path(artifact))
 
-    shown = run_cli("provenance", "show", artifact)
+    shown = run_cli("provenance", "show", artifact, "--json")
     assert shown.returncode == 0
-    assert json.loads(shown.stdout)["record_id"] == record.record_id
+    assert json.loads(shown.stdout)["lineage"][0]["record"]["record_id"] == record.record_id
 
     ok = run_cli("provenance", "verify", artifact)
     assert ok.returncode == 0 and "verified" in ok.stdout
 
     (artifact / "phase.bin").write_bytes(b"PHASE")
     bad = run_cli("provenance", "verify", artifact)
-    assert bad.returncode == 1 and "MISMATCH" in bad.stdout
+    assert bad.returncode == 1 and "FAILED" in bad.stdout and "content hash" in bad.stdout
 
 
 def test_provenance_of_unrecorded_artifact_is_a_clear_error(

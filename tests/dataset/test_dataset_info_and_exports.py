@@ -70,6 +70,7 @@ def test_public_surface_is_exactly_this() -> None:
         "FrameGrid",
         "Recovery",
         "Scan",
+        "compare_stores",
         "create_dataset",
         "default_codec",
         "live_detectors",

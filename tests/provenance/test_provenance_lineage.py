@@ -14,7 +14,7 @@ from ptyflow import provenance as prov
 from ptyflow.config import load_toml
 from ptyflow.config.simulate import SimulateConfig
 from ptyflow.errors import ProvenanceError
-from ptyflow.provenance import _lineage
+from ptyflow.provenance import _resolve
 from ptyflow.simulate import run_simulation
 
 Chain = tuple[Path, Path, Path]
@@ -71,15 +71,18 @@ def test_replaced_input_is_not_followed(chain: Chain, make_artifact: MakeArtifac
     # The record now at the path did not make what phase.npy used: the chain stops there.
     assert [s.record.record_id for s in steps] == _ids(phase)
     check = steps[0].inputs[0]
-    assert check.status is S.CHANGED and check.made_by is None
+    assert check.status is S.REPLACED and check.made_by is None and check.found_at is None
     assert check.ref == used
+    assert "✗ replaced" in _text(steps)
 
 
 def test_moved_input_is_unresolved_not_an_error(chain: Chain, tmp_path: Path) -> None:
     _, binned, phase = chain
     recorded = prov.lineage(phase)[0].inputs[0].ref
     (binned_id,) = _ids(binned)
-    shutil.move(binned, tmp_path / "elsewhere")
+    away = tmp_path / "away"
+    away.mkdir()
+    shutil.move(binned, away / "renamed")  # out of phase.npy's directory
     steps = prov.lineage(phase)
     assert len(steps) == 1 and _statuses(steps) == [[S.UNRESOLVED]]
     check = steps[0].inputs[0]
@@ -87,6 +90,32 @@ def test_moved_input_is_unresolved_not_an_error(chain: Chain, tmp_path: Path) ->
     assert check.ref.path == str(binned.resolve()) and check.ref.record_id == binned_id
     assert check.current_hash is None and check.made_by is None
     assert "✗ not found" in _text(steps)
+    # Given where to look, it is found by record id and content hash, under any name.
+    found = prov.lineage(phase, search=[tmp_path / "away"])
+    assert [s.record.activity for s in found] == ["reconstruct", "compress", "acquire"]
+    assert found[0].inputs[0].found_at == away / "renamed"
+    assert _statuses(found)[0] == [S.MATCHES]
+    assert "found at" in _text(found)
+
+
+def test_chain_survives_rsync_with_the_original_removed(chain: Chain, tmp_path: Path) -> None:
+    # The whole run directory is copied elsewhere (rsync), the original deleted: every
+    # input is found beside the artifact that used it, by record id and content hash.
+    run_dir = tmp_path / "cluster" / "run"
+    run_dir.mkdir(parents=True)
+    for artifact in chain:
+        target = run_dir / artifact.name
+        if artifact.is_dir():
+            shutil.copytree(artifact, target)
+            shutil.rmtree(artifact)
+        else:
+            shutil.copy2(artifact, target)
+            shutil.copy2(prov.record_path(artifact), prov.record_path(target))
+            artifact.unlink()
+    steps = prov.lineage(run_dir / "phase.npy")
+    assert [s.record.activity for s in steps] == ["reconstruct", "compress", "acquire"]
+    assert [s.artifact for s in steps[1:]] == [run_dir / "binned", run_dir / "raw"]
+    assert _statuses(steps) == [[S.MATCHES], [S.MATCHES], []]
 
 
 @pytest.mark.timeout(10)
@@ -133,7 +162,7 @@ def test_without_rehash_inputs_are_not_read(chain: Chain, monkeypatch: pytest.Mo
     def no_hashing(path: object) -> str:
         raise AssertionError(f"hashed {path}")
 
-    monkeypatch.setattr(_lineage, "content_hash", no_hashing)
+    monkeypatch.setattr(_resolve, "content_hash", no_hashing)
     steps = prov.lineage(phase, rehash=False)
     assert [s.record.record_id for s in steps] == _ids(phase, binned, raw)
     assert _statuses(steps) == [[S.UNCHECKED], [S.UNCHECKED], []]

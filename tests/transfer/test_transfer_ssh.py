@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from ptyflow.cli import main
-from ptyflow.provenance import lineage, read_record
+from ptyflow.provenance import check_record, lineage, read_record, verify_chain
 from ptyflow.testing.sshd import PrivateSshd
 from ptyflow.transfer import RECORD_SUFFIX, State, Transfer
 
@@ -67,6 +67,8 @@ def test_store_with_awkward_name_arrives_verified_with_record_that_walks_back(
     assert [s.record.activity for s in steps] == ["transfer", "acquire"]
     assert steps[1].record.record_id == source_record.record_id
     assert all(check.status == "matches" for check in steps[0].inputs)
+    check_record(record_file, activity="transfer", inputs=[dest])
+    assert verify_chain(record_file).ok  # the transfer, the store beside it, its acquisition
 
     capsys.readouterr()
     assert main(["transfer", "status", "--config", str(path)]) == 0

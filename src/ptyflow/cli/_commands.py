@@ -9,10 +9,6 @@ import sys
 __all__ = [
     "demo",
     "info",
-    "provenance_export",
-    "provenance_lineage",
-    "provenance_show",
-    "provenance_verify",
     "simulate",
 ]
 
@@ -72,59 +68,6 @@ def info(args: argparse.Namespace) -> int:
         )
         console.print(f"[green]valid[/green]: store follows the contract; checksums {checked}")
     return 1 if problems else 0
-
-
-def provenance_show(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    from ptyflow.provenance import read_record
-
-    Console().print_json(read_record(args.artifact).model_dump_json())
-    return 0
-
-
-def provenance_verify(args: argparse.Namespace) -> int:
-    from ptyflow.provenance import verify_artifact
-
-    check = verify_artifact(args.artifact)
-    status = "verified" if check.ok else "MISMATCH"
-    print(f"{args.artifact}: {status} (record {check.record_id})")
-    print(f"  recorded: {check.expected_hash}\n  actual:   {check.actual_hash}")
-    for problem in check.problems:
-        print(f"  {problem}")
-    return 0 if check.ok else 1
-
-
-def provenance_lineage(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    from ptyflow.provenance import InputStatus, lineage, render_lineage
-
-    steps = lineage(args.artifact, rehash=not args.no_rehash)
-    Console().print(render_lineage(steps))
-    bad = {InputStatus.CHANGED, InputStatus.UNRESOLVED}
-    return 1 if any(c.status in bad for step in steps for c in step.inputs) else 0
-
-
-def provenance_export(args: argparse.Namespace) -> int:
-    from ptyflow.errors import ProvenanceError
-    from ptyflow.provenance import lineage, to_prov, to_ro_crate
-
-    if args.format == "ro-crate":
-        if args.out is None:
-            raise ProvenanceError("--format ro-crate needs --out DIRECTORY for the crate")
-        log.info("wrote %s", to_ro_crate(args.artifact, args.out))
-        return 0
-    # Only the records are exported: no need to rehash the inputs.
-    doc = to_prov(step.record for step in lineage(args.artifact, rehash=False))
-    prov_format = "json" if args.format == "prov-json" else "provn"
-    if args.out is None:
-        doc.serialize(sys.stdout, format=prov_format, indent=2)
-        print()  # the document ends without a newline
-    else:
-        doc.serialize(args.out, format=prov_format, indent=2)
-        log.info("wrote %s", args.out)
-    return 0
 
 
 def demo(args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
-"""The ``ptyflow`` argument parser, built in one place; commands live in ``_commands``."""
+"""The ``ptyflow`` argument parser, built in one place; commands live in ``_commands`` (and
+one ``_<command>`` module each for the larger ones, with their own actions)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from ptyflow import __version__
 from ptyflow.cli import _commands, _recover
 from ptyflow.cli._compress import add_compress_parser
+from ptyflow.cli._provenance import add_provenance_parser
 from ptyflow.cli._transfer import add_transfer_parser
 
 __all__ = ["build_parser"]
@@ -30,65 +32,6 @@ def _add_overrides(p: argparse.ArgumentParser) -> None:
         help="override one config value, TOML syntax, e.g. --set scan.shape=[32,32] "
         "--set dose.dose_e_per_A2=1e5 (repeatable)",
     )
-
-
-def _add_provenance_actions(p: argparse.ArgumentParser) -> None:
-    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    artifact_help = "a store, result directory or file"
-
-    a = actions.add_parser("show", help="print the record as JSON")
-    a.add_argument("artifact", type=Path, help=artifact_help)
-    a.set_defaults(func=_commands.provenance_show)
-
-    a = actions.add_parser(
-        "verify",
-        help="check the artifact still hashes to what its record says",
-        description="Recompute the artifact's content hash (reads all its bytes) and compare "
-        "it with its record. Exits 1 on a mismatch.",
-    )
-    a.add_argument("artifact", type=Path, help=artifact_help)
-    a.set_defaults(func=_commands.provenance_verify)
-
-    a = actions.add_parser(
-        "lineage",
-        help="trace the records of the inputs back, checking each input",
-        description="Print the chain of records behind the artifact as a tree: each artifact "
-        "with the activity, start time and record id that made it, and below it its inputs "
-        "with their recorded content hash and ✓ if each still hashes to it (✗ if it changed "
-        "or is no longer at its recorded path). Ids and hashes are shortened; `provenance "
-        "show` prints them in full. Exits 1 if any input changed or was not found.",
-    )
-    a.add_argument("artifact", type=Path, help=artifact_help)
-    a.add_argument(
-        "--no-rehash",
-        action="store_true",
-        help="do not recompute the inputs' content hashes (which reads all their bytes)",
-    )
-    a.set_defaults(func=_commands.provenance_lineage)
-
-    a = actions.add_parser(
-        "export",
-        help="export the lineage as W3C PROV or RO-Crate",
-        description="Export the records behind the artifact (its lineage) as W3C PROV "
-        "(PROV-JSON or PROV-N) or as an RO-Crate (Process Run Crate profile). Artifacts are "
-        "identified by content hash; no data is copied.",
-    )
-    a.add_argument("artifact", type=Path, help=artifact_help)
-    a.add_argument(
-        "--format",
-        choices=["prov-json", "prov-n", "ro-crate"],
-        default="prov-json",
-        help="output format (default: %(default)s)",
-    )
-    a.add_argument(
-        "--out",
-        "-o",
-        type=Path,
-        metavar="PATH",
-        help="file to write (prov-json, prov-n; default: standard output) or crate "
-        "directory to create (ro-crate; required)",
-    )
-    a.set_defaults(func=_commands.provenance_export)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -149,21 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_overrides(add_compress_parser(sub))
     _recover.add_parser(sub)
-
-    p = sub.add_parser(
-        "provenance",
-        help="show, verify, trace or export the provenance of an artifact",
-        description="Every store, result and file ptyflow writes carries a provenance record "
-        "(ARTIFACT/provenance.json, or FILE.prov.json beside a file): what made it, from which "
-        "inputs, and its content hash. See `ptyflow provenance ACTION --help`.",
-        epilog="examples:\n"
-        "  ptyflow provenance verify scan.zarr\n"
-        "  ptyflow provenance lineage scan.truth\n"
-        "  ptyflow provenance export scan.truth --format prov-n --out scan.truth.provn\n"
-        "  ptyflow provenance export scan.truth --format ro-crate --out scan-crate/",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    _add_provenance_actions(p)
+    add_provenance_parser(sub)
     add_transfer_parser(sub)
 
     p = sub.add_parser(

@@ -10,6 +10,7 @@ Write with :func:`create_dataset` (a context-managed :class:`DatasetWriter`), re
 :func:`render_info` and :func:`plot_overview`.
 """
 
+from ptyflow.dataset._compare import compare_stores
 from ptyflow.dataset._info import render_info
 from ptyflow.dataset._layout import default_codec
 from ptyflow.dataset._live import live_detectors
@@ -44,6 +45,7 @@ __all__ = [
     "FrameGrid",
     "Recovery",
     "Scan",
+    "compare_stores",
     "create_dataset",
     "default_codec",
     "live_detectors",

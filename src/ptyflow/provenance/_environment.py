@@ -76,6 +76,18 @@ def _gpu_details() -> tuple[list[str] | None, str | None]:
     return names, torch.version.cuda
 
 
+def _cpu_model() -> str:
+    """The CPU's model name (Linux), else what ``platform`` knows."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def capture_environment() -> Environment:
     """Host, user, software versions, git commit and (for compute jobs) GPUs of this process."""
     try:
@@ -89,7 +101,7 @@ def capture_environment() -> Environment:
         user=user,
         platform=platform.platform(),
         python=sys.version.split()[0],
-        cpu=platform.processor() or platform.machine(),
+        cpu=_cpu_model(),
         cpu_count=os.cpu_count() or 1,
         packages=_package_versions(),
         git_commit=commit,

@@ -2,17 +2,23 @@
 
 A record travels inside its artifact: ``ARTIFACT/provenance.json`` for a directory (a
 dataset store, a result store), ``ARTIFACT.prov.json`` beside a single file.
+
+A written record is *sealed*: ``record_hash`` is the SHA-256 of its canonical content
+(:func:`canonical_bytes`: every field but ``record_hash`` and ``signatures``), and each
+input carries the ``record_hash`` of the record that made it. Editing any record in a chain
+therefore breaks it at a place :func:`ptyflow.provenance.verify_chain` can name.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -28,11 +34,17 @@ __all__ = [
     "RECORD_SCHEMA",
     "ArtifactRef",
     "ProvenanceRecord",
+    "Signature",
     "artifact_ref",
+    "canonical_bytes",
     "content_hash",
     "finish_record",
     "read_record",
+    "read_record_json",
+    "record_file",
+    "record_hash_of",
     "record_path",
+    "seal_record",
     "start_record",
     "write_record",
 ]
@@ -41,17 +53,32 @@ MANIFEST_NAME = "manifest.json"
 RECORD_NAME = "provenance.json"
 #: Files a directory's content hash leaves out: they describe the content, they are not it.
 HASH_EXCLUDES = frozenset({MANIFEST_NAME, RECORD_NAME})
-RECORD_SCHEMA = "ptyflow.provenance/1"
+#: Version 2 added ``record_hash``, ``signatures`` and the inputs' ``record_hash``.
+RECORD_SCHEMA = "ptyflow.provenance/2"
+#: Fields outside a record's canonical content: the hash itself, and signatures over it.
+_UNHASHED = ("record_hash", "signatures")
 
 
 class ArtifactRef(BaseModel):
-    """An input or output: where it was, its content hash, and the id of its own record."""
+    """An input or output: where it was, its content hash, and its own record's id and hash."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     path: str
     content_hash: str
     record_id: str | None = None
+    record_hash: str | None = None
+
+
+class Signature(BaseModel):
+    """An Ed25519 signature over a record's canonical content (``ptyflow provenance sign``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    algorithm: Literal["ed25519"] = "ed25519"
+    public_key: str  # "ed25519:<base64 of the 32-byte raw public key>"
+    signed_utc: datetime
+    signature: str  # base64
 
 
 class ProvenanceRecord(BaseModel):
@@ -67,6 +94,32 @@ class ProvenanceRecord(BaseModel):
     ended_utc: datetime | None = None
     inputs: list[ArtifactRef] = Field(default_factory=list)
     outputs: list[ArtifactRef] = Field(default_factory=list)
+    record_hash: str | None = None  # set when written (see seal_record)
+    signatures: list[Signature] = Field(default_factory=list)
+
+
+def canonical_bytes(record: Mapping[str, Any]) -> bytes:
+    """A record's canonical content: its JSON without ``record_hash`` and ``signatures``,
+    keys sorted, no whitespace, UTF-8. ``record`` is the JSON object as read from the file."""
+    content = {k: v for k, v in record.items() if k not in _UNHASHED}
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8")
+
+
+def record_hash_of(record: Mapping[str, Any]) -> str:
+    """``sha256:<hex>`` of :func:`canonical_bytes`."""
+    return HASH_PREFIX + hashlib.sha256(canonical_bytes(record)).hexdigest()
+
+
+def _as_json(record: ProvenanceRecord) -> dict[str, Any]:
+    """The record as the JSON object its file holds (so hashing it equals hashing the file)."""
+    data: dict[str, Any] = json.loads(record.model_dump_json())
+    return data
+
+
+def seal_record(record: ProvenanceRecord) -> ProvenanceRecord:
+    """The record with ``record_hash`` set to the hash of its current content."""
+    return record.model_copy(update={"record_hash": record_hash_of(_as_json(record))})
 
 
 def record_path(artifact: str | Path) -> Path:
@@ -75,11 +128,11 @@ def record_path(artifact: str | Path) -> Path:
     return artifact / RECORD_NAME if artifact.is_dir() else Path(f"{artifact}.prov.json")
 
 
-def content_hash(artifact: str | Path) -> str:
+def content_hash(artifact: str | Path, *, threads: int | None = None) -> str:
     """SHA-256 of a file, or the tree hash of a directory's files (record and manifest excluded)."""
     artifact = Path(artifact)
     if artifact.is_dir():
-        return tree_hash(build_manifest(artifact, exclude=HASH_EXCLUDES))
+        return tree_hash(build_manifest(artifact, exclude=HASH_EXCLUDES, threads=threads))
     if artifact.is_file():
         return HASH_PREFIX + sha256_file(artifact)
     raise ProvenanceError(f"{artifact}: no such file or directory to hash")
@@ -107,7 +160,11 @@ def start_record(
     inputs: Sequence[ArtifactRef] = (),
     command: Sequence[str] | None = None,
 ) -> ProvenanceRecord:
-    """Open a record for an activity about to run (``simulate``, ``acquire``, ...)."""
+    """Open a record for an activity about to run (``simulate``, ``acquire``, ...).
+
+    ``config`` is the *resolved* config (the validated model, defaults filled in): it is
+    what ``ptyflow provenance rerun`` re-executes.
+    """
     return ProvenanceRecord(
         activity=activity,
         command=list(_invocation() if command is None else command),
@@ -123,32 +180,56 @@ def finish_record(record: ProvenanceRecord, outputs: Sequence[ArtifactRef]) -> P
     return record.model_copy(update={"ended_utc": datetime.now(UTC), "outputs": list(outputs)})
 
 
-def read_record(path: str | Path) -> ProvenanceRecord:
-    """Read a record from its file (``provenance.json``, ``*.prov.json``) or its artifact."""
+def record_file(path: str | Path) -> Path:
+    """``path`` itself if it is a record file (``provenance.json``, ``*.prov.json``), else
+    the record file of the artifact ``path``."""
     path = Path(path)
     if path.is_dir() or not (path.name == RECORD_NAME or path.name.endswith(".prov.json")):
-        path = record_path(path)
+        return record_path(path)
+    return path
+
+
+def read_record_json(path: str | Path) -> tuple[Path, dict[str, Any]]:
+    """The record file of ``path`` (a record file or its artifact) and its raw JSON object."""
+    if not Path(path).exists():
+        raise ProvenanceError(f"{path}: no such artifact (file or directory)")
+    path = record_file(path)
     try:
-        return ProvenanceRecord.model_validate_json(path.read_bytes())
+        data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ProvenanceError(f"{path}: no provenance record") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ProvenanceError(f"{path}: unreadable provenance record: {err}") from None
+    if not isinstance(data, dict):
+        raise ProvenanceError(f"{path}: invalid provenance record: not a JSON object")
+    return path, data
+
+
+def read_record(path: str | Path) -> ProvenanceRecord:
+    """Read a record from its file (``provenance.json``, ``*.prov.json``) or its artifact."""
+    path, data = read_record_json(path)
+    try:
+        return ProvenanceRecord.model_validate(data)
     except ValidationError as err:
         raise ProvenanceError(f"{path}: invalid provenance record: {err}") from None
 
 
 def artifact_ref(path: str | Path) -> ArtifactRef:
-    """Reference an existing artifact as an input: its content hash and its record's id."""
+    """Reference an existing artifact as an input: its content hash, its record's id and hash."""
     try:
-        record_id: str | None = read_record(record_path(path)).record_id
-    except ProvenanceError:
-        record_id = None
+        record: ProvenanceRecord | None = read_record(record_path(path))
+    except ProvenanceError:  # an external input (a user's file) carries no record
+        record = None
     return ArtifactRef(
-        path=str(Path(path).resolve()), content_hash=content_hash(path), record_id=record_id
+        path=str(Path(path).resolve()),
+        content_hash=content_hash(path),
+        record_id=None if record is None else record.record_id,
+        record_hash=None if record is None else record.record_hash,
     )
 
 
 def write_record(record: ProvenanceRecord, path: str | Path) -> Path:
-    """Write ``record`` as JSON atomically (temp file, then rename) and return its path."""
+    """Seal ``record`` (:func:`seal_record`), write it as JSON atomically, return its path."""
     path = Path(path)
-    write_text_atomic(path, record.model_dump_json(indent=2))
+    write_text_atomic(path, seal_record(record).model_dump_json(indent=2))
     return path

@@ -26,9 +26,11 @@ from ptyflow.dataset import (
 from ptyflow.errors import DatasetError
 from ptyflow.physics import center_pixel, sigma_rad_per_VA
 from ptyflow.provenance import (
+    RECORD_NAME,
     ArtifactRef,
     ProvenanceRecord,
     artifact_ref,
+    read_record,
     seal_directory,
     start_record,
 )
@@ -234,10 +236,15 @@ def run_simulation(
                 bar.advance(task, len(block.frames))
         beam_fraction = float(np.concatenate(fractions).mean())
         assert writer.content_hash is not None  # set when the with block closed the store
+        # By content hash, record id and record hash: the truth's record seals the store's.
+        # The record is read where the writer sealed it (beside the final path until the
+        # commit below); the path is the store's own.
+        sealed = read_record(writer.path / RECORD_NAME)
         store_ref = ArtifactRef(
             path=str(out_path.resolve()),
             content_hash=writer.content_hash,
-            record_id=record.record_id,
+            record_id=sealed.record_id,
+            record_hash=sealed.record_hash,
         )
         truth_record = start_record("simulate.truth", config=config, inputs=[store_ref, *inputs])
         new_truth = _write_truth(plan, truth_dir, beam_fraction, truth_record)

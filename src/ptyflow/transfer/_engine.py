@@ -26,6 +26,7 @@ from ptyflow.provenance import (
     ArtifactRef,
     ProvenanceRecord,
     finish_record,
+    seal_record,
     start_record,
 )
 from ptyflow.transfer._destination import HOST_KEY_FAILURES, Destination, make_destination
@@ -193,7 +194,10 @@ class Transfer:
             # says where it came from).
             inputs=[
                 ArtifactRef(
-                    path=dest_path, content_hash=store.content_hash, record_id=store.record_id
+                    path=dest_path,
+                    content_hash=store.content_hash,
+                    record_id=store.record_id,
+                    record_hash=store.record_hash,
                 )
             ],
         )
@@ -283,6 +287,7 @@ class Transfer:
                 str(partial_path(final)),
                 str(final),
             ],
-            stdin=record.model_dump_json(indent=2).encode(),
+            # Sealed (record_hash) like every record ptyflow writes: see docs/provenance.md.
+            stdin=seal_record(record).model_dump_json(indent=2).encode(),
             timeout_s=600,
         )

@@ -85,6 +85,7 @@ class SealedStore:
     #: The manifest and record files: not in the manifest, sent and checked all the same.
     meta_hashes: dict[str, str]
     record_id: str | None
+    record_hash: str | None = None  # of the store's record: the transfer record links to it
 
     @property
     def content_hash(self) -> str:
@@ -127,14 +128,16 @@ def read_sealed(store: Path) -> SealedStore:
         if not local.is_file():
             raise TransferError(f"{local}: listed in {manifest_path} but missing")
     meta = {MANIFEST_NAME: sha256_file(manifest_path)}
-    record_id = None
+    record = None
     if (store / RECORD_NAME).is_file():
         meta[RECORD_NAME] = sha256_file(store / RECORD_NAME)
         try:
-            record_id = read_record(store / RECORD_NAME).record_id
+            record = read_record(store / RECORD_NAME)
         except ProvenanceError as err:
             raise TransferError(f"{store}: its provenance record is unreadable: {err}") from None
-    return SealedStore(store, entries, meta, record_id)
+    if record is None:
+        return SealedStore(store, entries, meta, None)
+    return SealedStore(store, entries, meta, record.record_id, record.record_hash)
 
 
 def manifest_tree_hash(store: Path) -> str | None:
