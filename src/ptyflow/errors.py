@@ -8,6 +8,8 @@ Hierarchy::
     │   └── SchemaVersionError   the store was written under another schema version
     ├── PhysicsError          physically meaningless parameters (negative dose, ...)
     ├── ProvenanceError       a provenance record is missing, corrupt or does not verify
+    ├── ResultError           a result store is missing, corrupt or not a ptyflow result
+    ├── ScoreError            a result cannot be scored against a ground truth (no overlap, ...)
     └── TransferError         a store cannot be sent or does not verify on the destination
 
 Each message names the thing at fault (file, key, field, frame) and what was expected.
@@ -21,7 +23,9 @@ __all__ = [
     "PhysicsError",
     "ProvenanceError",
     "PtyflowError",
+    "ResultError",
     "SchemaVersionError",
+    "ScoreError",
     "TransferError",
 ]
 
@@ -48,6 +52,14 @@ class PhysicsError(PtyflowError, ValueError):
 
 class ProvenanceError(PtyflowError):
     """A provenance record is missing, corrupt, or does not match its artifact."""
+
+
+class ResultError(PtyflowError):
+    """A reconstruction result store is missing, corrupt, or not a ptyflow result."""
+
+
+class ScoreError(PtyflowError):
+    """A result cannot be compared with a ground truth (its field misses the truth, ...)."""
 
 
 class TransferError(PtyflowError):

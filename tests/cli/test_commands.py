@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from ptyflow.dataset import open_dataset
+from ptyflow.provenance import read_record
 from ptyflow.testing import TINY_SIMULATION
 
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
@@ -67,13 +68,23 @@ def test_existing_store_is_not_overwritten(
     np.testing.assert_array_equal(np.asarray(open_dataset(store).data_array[:]), before)
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(900)
 def test_demo_runs_and_says_where_things_are(run_cli: RunCli, tmp_path: Path) -> None:
-    out = run_cli("demo", "--no-progress")
+    out = run_cli("demo", "--no-progress", timeout_s=900)  # it reconstructs: minutes when busy
     assert out.returncode == 0, out.stderr
     store = tmp_path / "ptyflow-demo" / "srtio3.zarr"
     assert str(store) in out.stdout.replace("\n", "")
     assert open_dataset(store).state.value == "complete"
     assert (tmp_path / "ptyflow-demo" / "srtio3_overview.png").exists()
+    # It ends with a reconstruction of that store and its score against the ground truth.
+    from ptyflow.reconstruct import open_result
+
+    result = open_result(tmp_path / "ptyflow-demo" / "srtio3.result.zarr")
+    assert result.metadata.dataset_content_hash == read_record(store).outputs[0].content_hash
+    r = float(out.stdout.split("Pearson r")[1].split()[0])
+    assert r > 0.9, out.stdout
+    assert (tmp_path / "ptyflow-demo" / "srtio3_score.png").exists()
 
 
 # -- bad input: a clear error naming the problem, exit code 2, never a traceback

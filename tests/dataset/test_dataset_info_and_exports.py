@@ -60,6 +60,7 @@ def test_public_surface_is_exactly_this() -> None:
     assert set(ptyflow.dataset.__all__) == {
         "SCHEMA_ID",
         "SCHEMA_VERSION",
+        "TRUTH_NAME",
         "Acquisition",
         "Compression",
         "Dataset",
@@ -68,17 +69,22 @@ def test_public_surface_is_exactly_this() -> None:
         "DatasetWriter",
         "Detector",
         "FrameGrid",
+        "GroundTruth",
         "Recovery",
         "Scan",
+        "check_truth_dir",
         "compare_stores",
         "create_dataset",
         "default_codec",
         "live_detectors",
         "open_dataset",
         "plot_overview",
+        "read_truth",
         "recover_dataset",
         "render_info",
+        "truth_path",
         "validate_dataset",
+        "write_truth_dir",
     }
     for name in ptyflow.dataset.__all__:
         assert getattr(ptyflow.dataset, name) is not None

@@ -11,18 +11,9 @@ import pytest
 
 from ptyflow.config import validate_config
 from ptyflow.config.simulate import SimulateConfig
+from ptyflow.testing import merge_sections
 
 MakeConfig = Callable[..., SimulateConfig]
-
-
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    """Merge nested sections; a section of another ``kind`` replaces the old one whole."""
-    out = dict(base)
-    for key, value in extra.items():
-        old = out.get(key)
-        same_kind = isinstance(old, dict) and value.get("kind", old.get("kind")) == old.get("kind")
-        out[key] = _merge(old, value) if isinstance(value, dict) and same_kind else value
-    return out
 
 
 #: A small, fast simulation: 32×32 detector, no oversampling, 4×4 scan, thin SrTiO3.
@@ -42,7 +33,7 @@ def make_config() -> MakeConfig:
     def make(*overlays: dict[str, Any], **sections: Any) -> SimulateConfig:
         data = SMALL
         for overlay in (*overlays, sections):
-            data = _merge(data, overlay)
+            data = merge_sections(data, overlay)
         return validate_config(data, SimulateConfig)
 
     return make

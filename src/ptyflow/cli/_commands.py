@@ -42,6 +42,7 @@ def info(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from ptyflow.dataset import open_dataset, plot_overview, render_info, validate_dataset
+    from ptyflow.reconstruct import is_result_store
 
     if args.kernels:
         from ptyflow.cli._compress import print_kernel_status
@@ -52,6 +53,10 @@ def info(args: argparse.Namespace) -> int:
     elif args.store is None:
         print("ptyflow info: error: give a STORE (or --kernels)", file=sys.stderr)
         return 2
+    if is_result_store(args.store):
+        from ptyflow.cli._reconstruct import result_info
+
+        return result_info(args.store)
     console = Console()
     console.print(render_info(args.store, verify_checksums=False))
     if args.plot:

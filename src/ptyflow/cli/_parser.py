@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from ptyflow import __version__
-from ptyflow.cli import _commands, _recover
+from ptyflow.cli import _acquire, _commands, _ingest, _reconstruct, _recover, _score
 from ptyflow.cli._compress import add_compress_parser
 from ptyflow.cli._provenance import add_provenance_parser
 from ptyflow.cli._transfer import add_transfer_parser
@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
         "provenance record. Exits 1 if the store breaks the contract (or, with --verify, a "
         "file no longer matches the manifest), 2 if it cannot be opened at all.",
     )
-    p.add_argument("store", type=Path, nargs="?", help="dataset store directory")
+    p.add_argument("store", type=Path, nargs="?", help="dataset store or result store directory")
     p.add_argument(
         "--kernels",
         action="store_true",
@@ -91,9 +91,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_commands.info)
 
     _add_overrides(add_compress_parser(sub))
+    _add_overrides(_reconstruct.add_parser(sub))
     _recover.add_parser(sub)
     add_provenance_parser(sub)
     add_transfer_parser(sub)
+
+    _add_overrides(_acquire.add_acquire_parsers(sub))
+    _ingest.add_parser(sub, _add_overrides)
+    _score.add_parser(sub)
 
     p = sub.add_parser(
         "demo",

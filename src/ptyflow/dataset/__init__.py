@@ -29,12 +29,21 @@ from ptyflow.dataset._plot import plot_overview
 from ptyflow.dataset._reader import Dataset, open_dataset
 from ptyflow.dataset._recover import Recovery, recover_dataset
 from ptyflow.dataset._store import create_dataset
+from ptyflow.dataset._truth import (
+    TRUTH_NAME,
+    GroundTruth,
+    check_truth_dir,
+    read_truth,
+    truth_path,
+    write_truth_dir,
+)
 from ptyflow.dataset._validate import validate_dataset
 from ptyflow.dataset._writer import DatasetWriter
 
 __all__ = [
     "SCHEMA_ID",
     "SCHEMA_VERSION",
+    "TRUTH_NAME",
     "Acquisition",
     "Compression",
     "Dataset",
@@ -43,15 +52,20 @@ __all__ = [
     "DatasetWriter",
     "Detector",
     "FrameGrid",
+    "GroundTruth",
     "Recovery",
     "Scan",
+    "check_truth_dir",
     "compare_stores",
     "create_dataset",
     "default_codec",
     "live_detectors",
     "open_dataset",
     "plot_overview",
+    "read_truth",
     "recover_dataset",
     "render_info",
+    "truth_path",
     "validate_dataset",
+    "write_truth_dir",
 ]

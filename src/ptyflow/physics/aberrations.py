@@ -10,12 +10,19 @@ Azimuths φ and φ_nm are measured from the +x (kx) axis towards +y (ky).
 from __future__ import annotations
 
 import numpy as np
+import torch
 from numpy.typing import NDArray
 from pydantic import Field
 
 from ptyflow._models import FiniteFloat, StrictModel
 
-__all__ = ["ABERRATION_ORDERS", "Aberrations", "aberration_phase"]
+__all__ = [
+    "ABERRATION_ORDERS",
+    "Aberrations",
+    "aberration_coefficients",
+    "aberration_phase",
+    "aberration_phase_torch",
+]
 
 #: (n, m) of every coefficient :class:`Aberrations` knows. The field names follow from it:
 #: ``C{n}{m}_A`` for the magnitude [Å] and, for m > 0, ``phi{n}{m}_deg`` for the azimuth [deg].
@@ -68,6 +75,41 @@ class Aberrations(StrictModel):
         return out
 
 
+def aberration_coefficients(
+    aberrations: Aberrations,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Magnitudes C_nm [Å] and azimuths φ_nm [rad] of every term, in ``ABERRATION_ORDERS``
+    order (zeros included), the parameter vectors of :func:`aberration_phase_torch`."""
+    mags = [float(getattr(aberrations, f"C{n}{m}_A")) for n, m in ABERRATION_ORDERS]
+    phis = [
+        float(np.deg2rad(getattr(aberrations, f"phi{n}{m}_deg"))) if m else 0.0
+        for n, m in ABERRATION_ORDERS
+    ]
+    return np.array(mags), np.array(phis)
+
+
+def aberration_phase_torch(
+    magnitudes_A: torch.Tensor,
+    azimuths_rad: torch.Tensor,
+    ky: torch.Tensor,
+    kx: torch.Tensor,
+    wavelength_A: float,
+) -> torch.Tensor:
+    """χ [rad] at ``(ky, kx)`` [1/Å], differentiable in the coefficients.
+
+    ``magnitudes_A`` and ``azimuths_rad`` hold one entry per ``ABERRATION_ORDERS`` term (see
+    :func:`aberration_coefficients`); a reconstruction refines them by autograd.
+    """
+    alpha = wavelength_A * torch.sqrt(ky**2 + kx**2)
+    phi = torch.atan2(ky, kx)
+    chi = torch.zeros(torch.broadcast_shapes(ky.shape, kx.shape), dtype=ky.dtype, device=ky.device)
+    for i, (n, m) in enumerate(ABERRATION_ORDERS):
+        chi = chi + magnitudes_A[i] * alpha ** (n + 1) / (n + 1) * torch.cos(
+            m * (phi - azimuths_rad[i])
+        )
+    return (2.0 * np.pi / wavelength_A) * chi
+
+
 def aberration_phase(
     aberrations: Aberrations,
     ky: NDArray[np.floating],
@@ -76,12 +118,15 @@ def aberration_phase(
 ) -> NDArray[np.float64]:
     """The aberration phase χ [rad] at spatial frequencies ``(ky, kx)`` [1/Å].
 
-    ``ky`` and ``kx`` broadcast against each other (e.g. a column and a row).
+    ``ky`` and ``kx`` broadcast against each other (e.g. a column and a row). Evaluated by
+    :func:`aberration_phase_torch` in float64, so both share one formula.
     """
-    ky64, kx64 = np.asarray(ky, dtype=np.float64), np.asarray(kx, dtype=np.float64)
-    alpha = wavelength_A * np.hypot(ky64, kx64)
-    phi = np.arctan2(ky64, kx64)
-    chi = np.zeros(np.broadcast_shapes(ky64.shape, kx64.shape))
-    for n, m, c, phi_nm in aberrations.terms():
-        chi += c * alpha ** (n + 1) / (n + 1) * np.cos(m * (phi - phi_nm))
-    return (2.0 * np.pi / wavelength_A) * chi
+    mags, phis = aberration_coefficients(aberrations)
+    chi = aberration_phase_torch(
+        torch.from_numpy(mags),
+        torch.from_numpy(phis),
+        torch.as_tensor(np.asarray(ky, dtype=np.float64)),
+        torch.as_tensor(np.asarray(kx, dtype=np.float64)),
+        wavelength_A,
+    )
+    return chi.numpy()

@@ -17,6 +17,13 @@ from numpy.typing import NDArray
 
 from ptyflow.errors import PhysicsError
 from ptyflow.physics import Probe, fresnel_propagator
+from ptyflow.physics.forward import (
+    far_field_intensity,
+    multislice,
+    object_patches,
+    shift_ramps,
+    shifted_probes,
+)
 from ptyflow.simulate._specimen import SampledObject
 from ptyflow.simulate._window import SimulationWindow
 
@@ -52,16 +59,20 @@ class FrameSimulator:
         self.window = window
         self.obj = obj
         grid = window.grid
-        self._probe_k = torch.from_numpy(probe.fourier(grid).astype(np.complex64))
-        self._propagators = [
-            torch.from_numpy(fresnel_propagator(grid, probe.wavelength_A, dz).astype(np.complex64))
-            for dz in slice_thicknesses_A[:-1]
-        ]
+        self._probe_k = torch.from_numpy(probe.fourier(grid).astype(np.complex64))[None]
+        self._propagators = (
+            torch.from_numpy(
+                np.stack(
+                    [
+                        fresnel_propagator(grid, probe.wavelength_A, dz)
+                        for dz in slice_thicknesses_A[:-1]
+                    ]
+                ).astype(np.complex64)
+            )
+            if len(slice_thicknesses_A) > 1
+            else None
+        )
         self._bandlimit = torch.from_numpy(grid.antialias_mask())
-        ky, kx = grid.frequencies()
-        # Frequencies times dx [cycles per pixel], for the phase ramps that shift the probe.
-        self._ky_px = torch.from_numpy(ky[:, 0] * grid.sampling_A[0])
-        self._kx_px = torch.from_numpy(kx[0, :] * grid.sampling_A[1])
         self._transmission = torch.from_numpy(obj.transmission)
 
     def intensities(self, positions_A: NDArray[np.floating]) -> NDArray[np.float32]:
@@ -81,21 +92,10 @@ class FrameSimulator:
         ):
             raise ValueError("a probe position lies outside the sampled object")
         shift = torch.from_numpy(n // 2 + rel - centre)  # probe centre within the patch [px]
-        ramp_y = torch.exp(-2j * torch.pi * shift[:, 0, None] * self._ky_px[None, :])
-        ramp_x = torch.exp(-2j * torch.pi * shift[:, 1, None] * self._kx_px[None, :])
-        ramps = ramp_y.to(torch.complex64)[:, :, None] * ramp_x.to(torch.complex64)[:, None, :]
-        wave = torch.fft.ifft2(self._probe_k * ramps, norm="ortho")
-        # Every n×n patch of every slice, as a view: indexing it copies just the B patches.
-        patches = self._transmission.unfold(1, n, 1).unfold(2, n, 1)
-        y0, x0 = torch.from_numpy(start[:, 0]), torch.from_numpy(start[:, 1])
-        n_slices = self._transmission.shape[0]
-        for s in range(n_slices):
-            wave.mul_(patches[s, y0, x0])
-            wave_k = torch.fft.fft2(wave, norm="ortho")
-            if s < n_slices - 1:
-                wave = torch.fft.ifft2(wave_k.mul_(self._propagators[s]), norm="ortho")
-        intensity = (wave_k * self._bandlimit).abs().square()
-        return self.window.bin_to_detector(intensity).numpy()
+        waves = shifted_probes(self._probe_k, shift_ramps(shift, (n, n)))
+        patches = object_patches(self._transmission, torch.from_numpy(start), n)
+        wave_k = multislice(waves, patches, self._propagators)
+        return self.window.bin_to_detector(far_field_intensity(wave_k, self._bandlimit)).numpy()
 
     def blocks(
         self,

@@ -12,18 +12,21 @@ from pathlib import Path
 import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from ptyflow._allocator import tune_allocator
 from ptyflow._files import partial_path, replace_directory
 from ptyflow._signals import signals_deferred
 from ptyflow.config.simulate import PhaseImageSpecimen, SimulateConfig
 from ptyflow.dataset import (
+    TRUTH_NAME,
     Acquisition,
     Compression,
     DatasetMetadata,
     Detector,
     Scan,
+    check_truth_dir,
     create_dataset,
+    truth_path,
 )
-from ptyflow.errors import DatasetError
 from ptyflow.physics import center_pixel, sigma_rad_per_VA
 from ptyflow.provenance import (
     RECORD_NAME,
@@ -38,9 +41,6 @@ from ptyflow.simulate._plan import SimulationPlan, plan_simulation
 
 __all__ = ["TRUTH_NAME", "SimulationResult", "run_simulation", "truth_path"]
 
-#: The file inside the ground-truth directory that describes it.
-TRUTH_NAME = "truth.json"
-
 
 @dataclass(frozen=True)
 class SimulationResult:
@@ -51,23 +51,6 @@ class SimulationResult:
     truth: Path
     beam_fraction: float
     seconds: float
-
-
-def truth_path(store: str | Path) -> Path:
-    """The ground-truth directory of a store: ``sample.zarr`` → ``sample.truth``.
-
-    Raises DatasetError for a path that cannot name a new store (``.``, ``/``, ``..``) or
-    that is a ground-truth path itself.
-    """
-    store = Path(store)
-    if store.name in ("", ".", ".."):
-        raise DatasetError(f"{store}: not a name for a new store; give one, e.g. sample.zarr")
-    if store.suffix == ".truth":
-        raise DatasetError(
-            f"{store}: ends in .truth, the suffix of ground-truth directories (a store "
-            f"{store.stem}.zarr has its truth in {store.name}); choose another name"
-        )
-    return store.with_suffix(".truth")
 
 
 def _metadata(plan: SimulationPlan) -> DatasetMetadata:
@@ -92,22 +75,6 @@ def _metadata(plan: SimulationPlan) -> DatasetMetadata:
         ),
         compression=Compression(kind="none"),
     )
-
-
-def _check_truth_dir(path: Path, overwrite: bool) -> None:
-    """Refuse to clobber anything but an earlier ground truth, and that only with ``overwrite``.
-
-    Checked before simulating; the old truth is only replaced once the new store and truth
-    are both finished.
-    """
-    if not path.exists():
-        return
-    if not overwrite:
-        raise DatasetError(
-            f"{path}: ground truth exists; pass overwrite=True (--overwrite) to replace it"
-        )
-    if not (path / TRUTH_NAME).is_file():
-        raise DatasetError(f"{path}: exists and is not a ptyflow ground truth; not replacing it")
 
 
 def _write_truth(
@@ -196,9 +163,10 @@ def run_simulation(
     large the store. The store and ``<stem>.truth/`` each carry a provenance record.
     """
     t0 = time.perf_counter()
+    tune_allocator()  # every batch frees and reallocates the same large tensors
     out_path = Path(out_path)
     truth_dir = truth_path(out_path)
-    _check_truth_dir(truth_dir, overwrite)
+    check_truth_dir(truth_dir, overwrite)
     specimen = config.specimen
     inputs = [artifact_ref(specimen.path)] if isinstance(specimen, PhaseImageSpecimen) else []
     record = start_record("simulate", config=config, inputs=inputs)

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from numpy.typing import NDArray
 from scipy.fft import next_fast_len
 
 from ptyflow.errors import PhysicsError
 from ptyflow.physics import ANTIALIAS_FRACTION, Grid, Probe
+from ptyflow.physics.forward import DetectorBinning
 
 __all__ = ["MAX_WINDOW_PX", "SimulationWindow"]
 
@@ -79,24 +79,14 @@ class SimulationWindow:
         """dx [Å]."""
         return self.grid.sampling_A[0]
 
-    def detector_indices(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-        """FFT-order indices of the fine k pixels that make up the detector, per axis.
-
-        Detector pixel i collects fine pixels (i − n//2)·b + t − (b−1)/2 for t = 0 … b−1, so
-        k = 0 is the centre of detector pixel n//2.
-        """
-        b, n_fft = self.oversampling, self.size
-        iy, ix = (
-            (np.arange(n * b) - (n // 2) * b - (b - 1) // 2) % n_fft for n in self.detector_shape
-        )
-        return iy, ix
+    @property
+    def binning(self) -> DetectorBinning:
+        """Sums fine k pixels (FFT order) into detector pixels; k = 0 at the centre of n//2."""
+        return DetectorBinning(self.detector_shape, self.oversampling, self.size)
 
     def bin_to_detector(self, intensity: torch.Tensor) -> torch.Tensor:
         """Sum a batch of far-field intensities (B, N, N), FFT order, into (B, nky, nkx) pixels."""
-        iy, ix = (torch.from_numpy(i) for i in self.detector_indices())
-        (ny, nx), b = self.detector_shape, self.oversampling
-        fine = intensity.index_select(1, iy).index_select(2, ix)
-        return fine.reshape(-1, ny, b, nx, b).sum(dim=(2, 4))
+        return self.binning(intensity)
 
     def check_probe(self, probe: Probe) -> None:
         """Raise :class:`PhysicsError` if the probe is too large for the window or too small

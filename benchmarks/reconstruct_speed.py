@@ -1,0 +1,286 @@
+"""Reconstruction speed and accuracy: s/iteration, patterns/s, user and system CPU time,
+and the time to reach r = 0.93 (single-slice) / 0.99 (multislice) on ../shared/data/srtio3.
+
+Baseline measured in the same run: a bare torch autodiff loop (gather patches, multiply by a
+fixed probe, FFT, amplitude loss, backward, Adam) on the same frames and batch size. The
+py4DSTEM and PtyRAD columns are the reference numbers of ../shared/DESIGN.md (this CPU
+kind, and an H200).
+
+    python benchmarks/reconstruct_speed.py                      # CPU, srtio3
+    python benchmarks/reconstruct_speed.py --device cuda        # the same on a GPU
+    python benchmarks/reconstruct_speed.py --gpu-synthetic      # 128×128 scan of 64×64, timing only
+    python benchmarks/reconstruct_speed.py --allocator          # simulator: glibc default vs tuned
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from rich.console import Console
+from rich.table import Table
+
+from ptyflow.config import apply_overrides, validate_config
+from ptyflow.config.reconstruct import ReconstructConfig
+from ptyflow.reconstruct import open_result, run_reconstruction
+from ptyflow.reconstruct._model import PtychoModel
+from ptyflow.testing import make_metadata, reference_store, score_phase
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT / ".." / "shared"
+#: ../shared/DESIGN.md, s/iter on this 2-core CPU kind (r) and on an H200.
+PY4DSTEM_CPU = {"single-slice": (0.51, 0.937), "6 slices": (2.48, 0.995)}
+PTYRAD_CPU = {"single-slice": (0.23, 0.915), "6 slices": (0.86, 0.990)}
+PTYRAD_H200 = {"single-slice, batch 1024": 0.18, "6 slices + 3 modes, batch 1024": 0.46}
+RUNS = {
+    "single-slice": ([], 0.93),
+    "3 probe modes": (["model.n_probe_modes=3"], 0.93),
+    "6 slices": (
+        ["model.n_slices=6", "model.slice_thickness_A=3.905", "regularize.kz_filter_weight=0.1"],
+        0.99,
+    ),
+}
+
+
+def _cpu_times() -> tuple[float, float]:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime, r.ru_stime
+
+
+def bare_loop(frames: torch.Tensor, n_iter: int, batch: int, window: int) -> float:
+    """s/iteration of the plainest autodiff loop on ``frames`` (n, N, N)."""
+    n, device = len(frames), frames.device
+    side = int(np.ceil(np.sqrt(n))) + window + 2
+    obj = torch.ones((side, side), dtype=torch.complex64, device=device, requires_grad=True)
+    probe = torch.randn((window, window), dtype=torch.complex64, device=device)
+    opt = torch.optim.Adam([obj], lr=0.01)
+    grid = np.arange(n)
+    starts = torch.from_numpy(np.stack([grid // int(np.sqrt(n)), grid % int(np.sqrt(n))], 1)).to(
+        device
+    )
+    amplitude = frames.sqrt()
+    offsets = torch.arange(window, device=device)
+    times = []
+    for _ in range(n_iter):
+        t0 = time.perf_counter()
+        for s in range(0, n, batch):
+            st = starts[s : s + batch]
+            flat = (
+                (st[:, 0, None, None] + offsets[None, :, None]) * side
+                + st[:, 1, None, None]
+                + offsets
+            ).reshape(-1)
+            patches = obj.reshape(-1).index_select(0, flat).reshape(-1, window, window)
+            far = torch.fft.fft2(patches * probe, norm="ortho")
+            loss = (far.abs() - amplitude[s : s + batch]).square().mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times[1:] if len(times) > 1 else times))
+
+
+def reference(device: str, iterations: int, threads: int) -> None:
+    data = SHARED / "data" / "srtio3"
+    score = SHARED / "tools" / "score.py"
+    tmp = Path(tempfile.mkdtemp(prefix="ptyflow-bench-"))
+    meta = reference_store(data, tmp / "sto.zarr", "noisy")
+    centre = meta["scan_center_gt_A"]
+    rows = []
+    frames = torch.from_numpy(np.load(data / "dp_noisy.npy").reshape(-1, 64, 64)).to(device)
+    base = bare_loop(frames, 3, 64, 64)
+    for name, (extra, target) in RUNS.items():
+        sets = [
+            f"optimizer.iterations={iterations}",
+            f"engine.device={device!r}",
+            f"engine.threads={threads}",
+            f"engine.deterministic={str(device == 'cpu').lower()}",
+            *extra,
+        ]
+        cfg = validate_config(apply_overrides({}, sets), ReconstructConfig)
+        snapshots: list[np.ndarray] = []
+
+        def keep(_i: int, model: PtychoModel, snapshots: list[np.ndarray] = snapshots) -> None:
+            snapshots.append(torch.angle(model.transmission()).sum(0).cpu().numpy())
+
+        u0, s0 = _cpu_times()
+        run = run_reconstruction(
+            tmp / "sto.zarr", cfg, tmp / f"{name}.zarr", progress=False, on_iteration=keep
+        )
+        u1, s1 = _cpu_times()
+        res = open_result(tmp / f"{name}.zarr")
+        rs, reached = [], None
+        for i, phase in enumerate(snapshots):
+            r = score_phase(
+                phase, res.pixel_size_A, res.origin_A, res.positions_A, data, score, centre
+            )["pearson_r"]
+            rs.append(r)
+            if reached is None and r >= target:
+                reached = i
+        final = rs[-1]
+        s_iter = float(np.median(run.seconds_per_iteration))
+        to_r = (
+            f"{sum(run.seconds_per_iteration[: reached + 1]):.1f} s ({reached + 1} it)"
+            if reached is not None
+            else "not reached"
+        )
+        rows.append(
+            (name, s_iter, 1024 / s_iter, u1 - u0, s1 - s0, final, target, to_r, s_iter / base)
+        )
+    table = _table(
+        f"srtio3 32×32 scan, 64×64 patterns, {iterations} iterations, {device}",
+        [
+            "run",
+            "s/iter",
+            "patterns/s",
+            "user s",
+            "sys s",
+            "final r",
+            "time to r",
+            "÷ bare loop",
+            "py4DSTEM s/iter (r)",
+            "PtyRAD s/iter (r)",
+        ],
+    )
+    table.add_row("bare torch loop", f"{base:.3f}", f"{1024 / base:.0f}", *[""] * 4, "1.0", "", "")
+    for name, s_iter, pps, u, s, r, target, to_r, ratio in rows:
+        key = "single-slice" if name == "3 probe modes" else name
+        p4, pr = PY4DSTEM_CPU[key], PTYRAD_CPU[key]
+        table.add_row(
+            name,
+            f"{s_iter:.3f}",
+            f"{pps:.0f}",
+            f"{u:.1f}",
+            f"{s:.1f}",
+            f"{r:.4f}",
+            f"r={target}: {to_r}",
+            f"{ratio:.1f}",
+            f"{p4[0]} ({p4[1]})",
+            f"{pr[0]} ({pr[1]})",
+        )
+    Console().print(table)
+
+
+def _table(title: str, columns: list[str]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for c in columns:
+        table.add_column(c, justify="left" if c in ("run", "allocator") else "right")
+    return table
+
+
+def gpu_synthetic(device: str, iterations: int) -> None:
+    """A 128×128 scan of 64×64 random patterns: timing only."""
+    from ptyflow.dataset import create_dataset
+
+    tmp = Path(tempfile.mkdtemp(prefix="ptyflow-gpu-"))
+    meta = make_metadata((128, 128), (64, 64), pixel_size_inv_A=0.0768245838668374, bit_depth=32)
+    rng = np.random.default_rng(0)
+    with create_dataset(tmp / "syn.zarr", meta, dtype=np.float32) as w:
+        for row in range(128):
+            w.write_frames(row * 128, rng.poisson(4.0, size=(128, 64, 64)).astype(np.float32))
+    frames = torch.from_numpy(rng.poisson(4.0, size=(16384, 64, 64)).astype(np.float32)).to(device)
+    base = bare_loop(frames, iterations, 1024, 64)
+    name = torch.cuda.get_device_name() if device.startswith("cuda") else device
+    table = _table(
+        f"{name}: 16,384 patterns of 64×64, batch 1024",
+        ["run", "s/iter", "patterns/s", "÷ bare loop", "PtyRAD H200 s/iter", "× PtyRAD speed"],
+    )
+    table.add_row("bare torch loop (baseline)", f"{base:.3f}", f"{16384 / base:.0f}", "1.0", "", "")
+    for label, extra in (
+        ("single-slice, batch 1024", []),
+        (
+            "6 slices + 3 modes, batch 1024",
+            ["model.n_slices=6", "model.slice_thickness_A=3.905", "model.n_probe_modes=3"],
+        ),
+    ):
+        sets = [
+            f"optimizer.iterations={iterations + 1}",
+            "optimizer.batch_size=1024",
+            f"engine.device={device!r}",
+            "engine.deterministic=false",
+            *extra,
+        ]
+        cfg = validate_config(apply_overrides({}, sets), ReconstructConfig)
+        run = run_reconstruction(
+            tmp / "syn.zarr", cfg, tmp / "out.zarr", overwrite=True, progress=False
+        )
+        s_iter = float(np.median(run.seconds_per_iteration[1:]))
+        ref = PTYRAD_H200[label]
+        table.add_row(
+            label,
+            f"{s_iter:.3f}",
+            f"{16384 / s_iter:.0f}",
+            f"{s_iter / base:.1f}",
+            f"{ref:.2f}",
+            f"{ref / s_iter:.1f}",
+        )
+    Console().print(table)
+
+
+def allocator() -> None:
+    """The simulator on configs/simulate.toml (a 12×12 scan), glibc default vs tuned."""
+    table = _table(
+        "simulator, configs/simulate.toml with a 12×12 scan (child process CPU time)",
+        ["allocator", "wall s", "user s", "sys s"],
+    )
+    for label, env in (("glibc default", {"PTYFLOW_ALLOCATOR": "default"}), ("ptyflow-tuned", {})):
+        with tempfile.TemporaryDirectory() as tmp:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.perf_counter()
+            cmd = [
+                sys.executable,
+                "-m",
+                "ptyflow",
+                "-q",
+                "simulate",
+                str(ROOT / "configs" / "simulate.toml"),
+                "--out",
+                f"{tmp}/s.zarr",
+                "--no-progress",
+                "--set",
+                "scan.shape=[12,12]",
+            ]
+            subprocess.run(cmd, check=True, env={**os.environ, **env})
+            wall = time.perf_counter() - t0
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        table.add_row(
+            label,
+            f"{wall:.1f}",
+            f"{after.ru_utime - before.ru_utime:.1f}",
+            f"{after.ru_stime - before.ru_stime:.1f}",
+        )
+    Console().print(table)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--iterations", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch default)")
+    parser.add_argument(
+        "--gpu-synthetic", action="store_true", help="only the 128×128 synthetic timing"
+    )
+    parser.add_argument(
+        "--allocator", action="store_true", help="only the simulator allocator comparison"
+    )
+    args = parser.parse_args()
+    if args.allocator:
+        allocator()
+    elif args.gpu_synthetic:
+        gpu_synthetic(args.device, min(args.iterations, 5))
+    else:
+        reference(args.device, args.iterations, args.threads)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,268 @@
+"""One series → one store: frame id → scan position, gaps, duplicates, out-of-order frames.
+
+Frame ids count from 0 through the series. With a scan of ``ny × nx`` positions and
+``n_time`` scans (an in-situ series), frame ``f`` lands at ``t = f // (ny·nx)`` and raster
+position ``f % (ny·nx)``, which is the flat index of ``(t, y, x)`` in the store. Only frames
+that arrived and decoded are written, so only they are marked in ``frames_received``.
+"""
+
+from __future__ import annotations
+
+import logging
+import resource
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ptyflow.acquire._cpu import StageCPU
+from ptyflow.acquire._events import FrameBlock, SeriesStart
+from ptyflow.compress import LIVE_SUMS, Compressor
+from ptyflow.config.acquire import AcquireConfig
+from ptyflow.dataset import (
+    Acquisition,
+    Compression,
+    DatasetMetadata,
+    DatasetWriter,
+    Detector,
+    Scan,
+    create_dataset,
+)
+from ptyflow.errors import PtyflowError
+from ptyflow.physics import center_pixel
+from ptyflow.provenance import start_record
+
+__all__ = ["SeriesCounts", "SeriesRecorder", "store_path"]
+
+log = logging.getLogger("ptyflow.acquire")
+
+
+@dataclass
+class SeriesCounts:
+    """What happened to the frames of one series (all counts are frames)."""
+
+    received: int = 0  # arrived, decoded and written
+    duplicate: int = 0  # a frame id that had already arrived (the first copy is kept)
+    out_of_order: int = 0  # arrived after a later frame id (still written)
+    out_of_range: int = 0  # a frame id beyond the scan
+    unwritten: int = 0  # arrived after the store failed
+    malformed: Counter[str] = field(default_factory=Counter)  # by reason
+    expected: int = 0
+
+    @property
+    def missing(self) -> int:
+        return self.expected - self.received
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "expected": self.expected,
+            "received": self.received,
+            "missing": self.missing,
+            "duplicate": self.duplicate,
+            "out_of_order": self.out_of_order,
+            "out_of_range": self.out_of_range,
+            "unwritten": self.unwritten,
+            "malformed": dict(self.malformed),
+        }
+
+
+def store_path(directory: Path, prefix: str, series: int) -> Path:
+    """A new store path for ``series``; an existing store is never reused or replaced."""
+    path = directory / f"{prefix}-{series:06d}.zarr"
+    k = 2
+    while path.exists():
+        path = directory / f"{prefix}-{series:06d}-{k}.zarr"
+        k += 1
+    return path
+
+
+def _nav_shape(start: SeriesStart, config: AcquireConfig) -> tuple[tuple[int, int], int | None]:
+    shape = config.scan.shape or start.scan_shape
+    if shape is None:
+        raise PtyflowError(
+            f"series {start.series}: no scan shape: set scan.shape in the config or send "
+            'header user data {"ptyflow": {"scan_shape": [ny, nx]}}'
+        )
+    n_time, n_scan = config.scan.n_time, shape[0] * shape[1]
+    if n_time is None and start.n_images is not None and start.n_images != n_scan:
+        if start.n_images % n_scan:
+            raise PtyflowError(
+                f"series {start.series}: {start.n_images} images announced, not a multiple "
+                f"of the scan's {shape[0]}×{shape[1]} = {n_scan} positions"
+            )
+        n_time = start.n_images // n_scan
+    return shape, n_time
+
+
+class SeriesRecorder:
+    """Writes the frames of one series into a new store; owned by the writer thread."""
+
+    def __init__(
+        self, start: SeriesStart, first: FrameBlock, config: AcquireConfig, cpu: StageCPU
+    ) -> None:
+        self.start = start
+        self.config = config
+        self._cpu, self._cpu_at_start = cpu, cpu.snapshot()
+        self.counts = SeriesCounts()
+        self.frame_shape: tuple[int, int] = first.data.shape[1:]  # raw: no compressor yet
+        self.dtype = first.data.dtype
+        shape, n_time = _nav_shape(start, config)
+        det_cfg = start.config or {}
+        cy, cx = center_pixel(self.frame_shape)
+        detector = Detector(
+            shape=self.frame_shape,
+            pixel_size_inv_A=config.detector.pixel_size_inv_A,
+            center_px=config.detector.center_px or (float(cy), float(cx)),
+            bit_depth=int(det_cfg.get("bit_depth_image") or self.dtype.itemsize * 8),
+            name=str(det_cfg.get("description") or config.detector.name),
+            serial=str(det_cfg["detector_number"]) if det_cfg.get("detector_number") else None,
+        )
+        scan = Scan(
+            shape=shape,
+            step_A=config.scan.step_A,
+            rotation_deg=config.scan.rotation_deg,
+            n_time=n_time,
+            time_step_s=config.scan.time_step_s if n_time else None,
+        )
+        raw = DatasetMetadata(
+            acquisition=Acquisition(
+                beam=config.beam,
+                scan=scan,
+                detector=detector,
+                source=f"ptyflow acquire: DECTRIS stream {start.protocol} series {start.series} "
+                f"from {config.receive.endpoint}",
+                started_utc=datetime.now(UTC),
+            ),
+            compression=Compression(kind="none"),
+        )
+        #: Built, checked against the detector and compiled before the store exists.
+        self.compressor = Compressor(config.compress, raw, self.dtype)
+        self.compressor.warmup()
+        metadata = self.compressor.metadata
+        self.nav_shape = metadata.nav_shape
+        self.counts.expected = int(np.prod(self.nav_shape))
+        self.seen = np.zeros(self.counts.expected, dtype=bool)
+        self.max_seen = -1
+        #: Bright-field signal per frame (NaN where missing): the status page's live image.
+        self.live_bf = np.full(self.counts.expected, np.nan, dtype=np.float32)
+        self.path = store_path(config.output.directory, config.output.prefix, start.series)
+        self.writer: DatasetWriter | None = None
+        if config.output.write:
+            self.writer = create_dataset(
+                self.path,
+                metadata,
+                dtype=self.compressor.out_dtype,
+                shard_nav=config.output.shard_nav,
+                chunk_nav=config.output.chunk_nav,
+                masks=self.compressor.masks,
+            )
+        self.error: str | None = None
+        self.record = start_record("acquire", config=config)
+        self.started_s = time.perf_counter()  # compiled and created: frames flow from here
+        where = self.path if self.writer is not None else "nowhere (output.write = false)"
+        log.info("series %d → %s (scan %s)", start.series, where, self.nav_shape)
+
+    def add(self, block: FrameBlock) -> None:
+        """Place a block of this series' frames in the scan and write its contiguous runs."""
+        c = self.counts
+        if block.compressor is not self.compressor:  # decoded before the store existed
+            if block.data.shape[1:] != self.frame_shape or block.data.dtype != self.dtype:
+                c.malformed["shape"] += len(block.ids)
+                return
+            out, live = self.compressor.empty_outputs(len(block.ids))
+            self.compressor.compress(block.data, out, live)
+            block = FrameBlock(block.series, block.ids, out, live, self.compressor)
+        ids = block.ids
+        keep = ids < c.expected
+        c.out_of_range += int((~keep).sum())
+        # the first copy of each id wins: earlier in this block, or in an earlier block
+        _, first = np.unique(ids, return_index=True)
+        unique = np.zeros(len(ids), dtype=bool)
+        unique[first] = True
+        fresh = keep & unique & ~self.seen[np.where(keep, ids, 0)]
+        c.duplicate += int((keep & ~fresh).sum())
+        ids = ids[fresh]
+        if not len(ids):
+            return
+        running_max = np.maximum.accumulate(np.concatenate([[self.max_seen], ids]))[:-1]
+        c.out_of_order += int((ids < running_max).sum())
+        self.max_seen = max(self.max_seen, int(ids.max()))
+        self.seen[ids] = True
+        data, live = block.data[fresh], block.live[fresh]  # type: ignore[index]
+        order = np.argsort(ids, kind="stable")
+        ids, data, live = ids[order], data[order], live[order]
+        breaks = np.flatnonzero(np.diff(ids) != 1) + 1
+        for a, b in zip([0, *breaks], [*breaks, len(ids)], strict=True):
+            self._write(int(ids[a]), data[a:b], live[a:b])
+
+    def _write(self, start: int, data: NDArray[Any], live: NDArray[np.float64]) -> None:
+        if self.writer is None and self.config.output.write:  # the store failed earlier
+            self.counts.unwritten += len(data)
+            return
+        try:
+            if self.writer is not None:  # None here: a dry run (output.write = false)
+                self.writer.write_frames(start, data, live=live)
+        except Exception as err:  # disk full, unwritable: fail this series, keep the daemon
+            self._fail(err)
+            self.counts.unwritten += len(data)
+            return
+        self.counts.received += len(data)
+        self.live_bf[start : start + len(data)] = live[:, LIVE_SUMS.index("bf")]
+
+    def _fail(self, err: BaseException) -> None:
+        self.error = f"{self.path}: writing failed: {err}"
+        log.error("series %d failed: %s", self.start.series, self.error)
+        writer, self.writer = self.writer, None
+        if writer is not None:
+            try:
+                writer.__exit__(type(err), err, None)  # marks the store 'failed', keeps frames
+            except Exception as close_err:
+                log.error(
+                    "series %d: could not close the failed store: %s", self.start.series, close_err
+                )
+
+    def close(self, reason: str) -> dict[str, Any]:
+        """Finish the store (``complete``/``incomplete``) with its provenance record.
+
+        Timing: ``seconds`` from the first frame to the last frame handed to the writer;
+        ``cpu_s_by_stage`` the daemon's CPU time per stage meanwhile (all threads); the
+        sealing time is in the store's own record times (``ended_utc``).
+        """
+        seconds = time.perf_counter() - self.started_s
+        cpu = self._cpu.snapshot()
+        summary = {
+            "series": self.start.series,
+            "store": str(self.path) if self.config.output.write else None,
+            "closed_because": reason,
+            "counts": self.counts.as_dict(),
+            "timing": {
+                "seconds": seconds,
+                "frames_per_s": self.counts.received / seconds if seconds > 0 else None,
+                "cpu_s_by_stage": {k: cpu[k] - self._cpu_at_start[k] for k in cpu},
+                "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+            },
+        }
+        record = self.record.model_copy(
+            update={
+                "config": {
+                    "daemon": self.config.model_dump(mode="json"),
+                    "detector_header": self.start.header,
+                    "detector_config": self.start.config,
+                    **{k: v for k, v in summary.items() if k != "store"},
+                }
+            }
+        )
+        if self.writer is not None:
+            writer, self.writer = self.writer, None
+            try:
+                writer.close(record)
+            except Exception as err:
+                self.error = f"{self.path}: closing failed: {err}"
+                log.error("series %d: %s", self.start.series, self.error)
+        summary["error"] = self.error
+        return summary
