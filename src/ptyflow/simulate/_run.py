@@ -27,6 +27,7 @@ from ptyflow.dataset import (
     create_dataset,
     truth_path,
 )
+from ptyflow.errors import DatasetError
 from ptyflow.physics import center_pixel, sigma_rad_per_VA
 from ptyflow.provenance import (
     RECORD_NAME,
