@@ -3,8 +3,9 @@
 - :func:`make_metadata`: valid metadata of a small scan, every part adjustable;
 - :func:`poisson_frames`: sparse, distinct diffraction-like counts;
 - :func:`write_store`: a store written frame by frame, with chosen frames left out;
-- :func:`run_cli`: ``ptyflow ARGS`` as a real process; :data:`TINY_SIMULATION`: the
-  ``--set`` overrides of a seconds-long ``ptyflow simulate`` of the template;
+- :func:`run_cli`: ``ptyflow ARGS`` as a real process (:func:`start_cli`: started, not
+  waited for); :data:`TINY_SIMULATION`: the ``--set`` overrides of a seconds-long
+  ``ptyflow simulate`` of the template;
 - :func:`merge_sections`: a base config with some nested keys overridden;
 - :func:`reference_store`: the shared abTEM SrTiO3 reference (raw, noise-free, binned or
   virtual-detector signals, a scan crop) as a store; :func:`score_reference` and
@@ -18,7 +19,7 @@ The test suite turns them into fixtures in ``tests/conftest.py``; nothing here n
 """
 
 from ptyflow.testing._builders import make_metadata, poisson_frames, write_store
-from ptyflow.testing._cli import TINY_SIMULATION, run_cli
+from ptyflow.testing._cli import TINY_SIMULATION, run_cli, start_cli
 from ptyflow.testing._configs import merge_sections
 from ptyflow.testing._disk import small_disk
 from ptyflow.testing._reference import (
@@ -41,5 +42,6 @@ __all__ = [
     "score_reference",
     "segmented_masks",
     "small_disk",
+    "start_cli",
     "write_store",
 ]
