@@ -12,6 +12,7 @@
   :func:`score_phase` score a reconstruction against its truth with the shared scorer;
   :func:`segmented_masks`: ring-and-sector virtual detectors.
 - :func:`small_disk`: a tmpfs of a chosen size, to fill up (needs root);
+- :func:`wait_until`: poll for what a real process does, failing after a hang guard;
 - :mod:`ptyflow.testing.sshd` (imported on its own): a private ``sshd`` on 127.0.0.1 with
   generated keys and a pinned ``known_hosts``, for the transfer tests and benchmark.
 
@@ -29,6 +30,7 @@ from ptyflow.testing._reference import (
     score_reference,
     segmented_masks,
 )
+from ptyflow.testing._wait import wait_until
 
 __all__ = [
     "REFERENCE_VARIANTS",
@@ -43,5 +45,6 @@ __all__ = [
     "segmented_masks",
     "small_disk",
     "start_cli",
+    "wait_until",
     "write_store",
 ]
