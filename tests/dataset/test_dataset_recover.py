@@ -105,13 +105,13 @@ def test_a_second_ctrl_c_while_closing_does_not_leave_it_half_sealed(
 ) -> None:
     md = make_metadata(scan_shape=(4, 4))
     frames = make_frames((4, 4), (16, 16))
-    seal = writer_module.seal_store
+    seal = writer_module.seal_directory
 
     def interrupted_seal(*args, **kwargs):  # type: ignore[no-untyped-def]
         signal.raise_signal(signal.SIGINT)  # Ctrl-C arrives halfway through the close
         return seal(*args, **kwargs)
 
-    monkeypatch.setattr(writer_module, "seal_store", interrupted_seal)
+    monkeypatch.setattr(writer_module, "seal_directory", interrupted_seal)
     path = tmp_path / "s.zarr"
     with pytest.raises(KeyboardInterrupt), create_dataset(path, md, dtype=frames.dtype) as writer:
         writer.write_frames(0, frames)

@@ -43,9 +43,7 @@ def test_missing_frames_are_never_used(tiny: Path, cache_limit: int) -> None:
     assert sorted(seen) == [i for i in range(64) if i not in (5, 40)]
 
 
-def test_cpu_reruns_are_bit_identical_and_streaming_matches_cache(
-    tiny: Path, tmp_path: Path
-) -> None:
+def test_cpu_reruns_are_bit_identical_and_record_the_dataset(tiny: Path, tmp_path: Path) -> None:
     a, b = tmp_path / "a.zarr", tmp_path / "b.zarr"
     run_reconstruction(tiny, make_config(*TINY), a, progress=False)
     run_reconstruction(tiny, make_config(*TINY), b, progress=False)
