@@ -13,7 +13,7 @@ import torch
 
 from ptyflow.dataset import open_dataset
 from ptyflow.physics import scan_positions_A
-from ptyflow.provenance import content_hash, read_record
+from ptyflow.provenance import check_record, content_hash, read_record
 from ptyflow.reconstruct import open_result, run_reconstruction
 from ptyflow.reconstruct._data import FrameSource
 from ptyflow.testing import reference_store
@@ -56,6 +56,7 @@ def test_cpu_reruns_are_bit_identical_and_record_the_dataset(tiny: Path, tmp_pat
     (used,) = read_record(a).inputs
     assert used.content_hash == content_hash(tiny) == ra.metadata.dataset_content_hash
     assert used.record_id == read_record(tiny).record_id
+    check_record(a, activity="reconstruct", inputs=[tiny], seeds=["engine.seed"], compute=True)
 
 
 def test_interrupted_run_resumes_to_the_same_result(tiny: Path, tmp_path: Path) -> None:
