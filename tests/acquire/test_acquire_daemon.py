@@ -18,7 +18,7 @@ from ptyflow.errors import PtyflowError
 from ptyflow.provenance import check_record, read_record
 from ptyflow.testing import make_metadata, poisson_frames, write_store
 
-from .conftest import CONFIG, NO_COMPRESSION, Daemon, Emulator
+from .conftest import CONFIG, NO_COMPRESSION, Daemon, Emulator, wait_for
 
 FRAME = (32, 32)
 Pair = Callable[..., tuple[Emulator, Daemon]]
@@ -193,9 +193,11 @@ def test_sigkill_then_recover_keeps_every_written_frame_and_restart_never_clobbe
         "--scan-shape", "8", "8", "--frame-shape", "32", "32", "--stop-after", "40"
     )  # fmt: skip
     emu.finish()
-    daemon.wait_received(40)  # rows 0-3 fill the first band of 4×4 shards: on disk
-    daemon.stop(signal.SIGKILL)
+    daemon.wait_received(40)  # rows 0-3 fill the first band of 4×4 shards
     store = _store(daemon, 1)
+    # Shards land in the background: wait for their marks on disk (rows 4… stay buffered).
+    wait_for(lambda: open_dataset(store).frames_received[:4].all(), "rows 0-3 on disk")
+    daemon.stop(signal.SIGKILL)
     assert open_dataset(store).state == DatasetState.ACQUIRING
     fixed = run_cli("recover", store)
     assert fixed.returncode == 0, fixed.stderr

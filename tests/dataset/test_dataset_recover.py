@@ -33,6 +33,7 @@ frames = np.load(frames_npy)
 md = DatasetMetadata.model_validate_json(md_json)
 writer = create_dataset(path, md, dtype=frames.dtype, shard_nav=(4, 4), chunk_nav=(2, 2))
 writer.write_frames(0, frames[: int(n)])
+writer.sync()  # the full shards handed over are on disk (they are written in the background)
 os.kill(os.getpid(), signal.SIGKILL)
 """
 

@@ -96,8 +96,13 @@ class StatusServer:
 
         self._server = ThreadingHTTPServer((host, port), Handler)
         self.url = f"http://{host}:{self._server.server_address[1]}"
+        # shutdown() waits up to one poll interval: 0.5 s by default, a quarter of the
+        # 2 s a SIGTERM may take to finish the open store.
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="acquire-status", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="acquire-status",
+            daemon=True,
         )
 
     def start(self, status_file: Path) -> None:

@@ -7,13 +7,16 @@ that is one band of shards (``shard_nav[0]`` scan rows × the full scan width). 
 shards than one band are open, gaps are holding the oldest back: it is written with its
 missing positions left at the fill value, and a frame arriving for it later is written
 straight into the shard on disk (slow, but rare). So memory stays at about one band of
-shards, whatever the store's size.
+shards, whatever the store's size. Full shards are written by a small thread pool
+(:mod:`._shard_pool`) while the caller goes on; a frame counts as received only once its
+shard is on disk.
 """
 
 from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -37,8 +40,9 @@ from ptyflow.dataset._layout import (
 from ptyflow.dataset._live import LiveImages
 from ptyflow.dataset._lock import OutputLock
 from ptyflow.dataset._metadata import DatasetMetadata, DatasetState
+from ptyflow.dataset._shard_pool import ShardPool, WrittenShard
 from ptyflow.errors import DatasetError
-from ptyflow.provenance import ProvenanceRecord, seal_directory
+from ptyflow.provenance import ManifestEntry, ProvenanceRecord, seal_directory
 
 __all__ = ["DatasetWriter", "close_store", "write_metadata"]
 
@@ -62,15 +66,20 @@ def close_store(
     images: dict[str, NDArray[np.float32]],
     record: ProvenanceRecord | None,
     recorded_path: Path | None = None,
+    known: Mapping[str, ManifestEntry] | None = None,
 ) -> str:
     """Write ``frames_received``, the live images, then ``metadata`` (its final state), then
     seal the store (§7 of the spec) as living at ``recorded_path`` (default ``path``);
-    return its content hash."""
+    return its content hash. ``known``: manifest entries of the shard files hashed as they
+    were written, so sealing reads only the rest."""
     get_array(group, FRAMES_RECEIVED)[...] = received
     for name, image in images.items():
         get_array(group, f"{LIVE}/{name}")[...] = image
     write_metadata(group, metadata)
-    return seal_directory(path, record, recorded_path)
+    return seal_directory(path, record, recorded_path, known)
+
+
+_THREADS = 2  # shard-writing threads per writer
 
 
 @dataclass
@@ -134,6 +143,9 @@ class DatasetWriter:
         self._open: dict[tuple[int, ...], _ShardBuffer] = {}  # insertion order = opening order
         self._written: set[tuple[int, ...]] = set()
         self._max_open = geometry.shard_grid[-1]  # one band of shards across the scan
+        # Shards being written beyond the open band: one per thread, so memory stays at
+        # about one band plus two shards (the caller waits for the oldest beyond that).
+        self._pool = ShardPool(self._data, path, self._mark, threads=_THREADS, max_pending=_THREADS)
         self._live_sums: NDArray[np.float64] | None = None  # given by write_frames(live=)
         self._closed = False
         #: The store's content hash (tree hash of its manifest), once closed.
@@ -222,6 +234,13 @@ class DatasetWriter:
             flat_accepted[a:b] = True  # before _put: a shard it completes is flushed at once
             self._put(a, frames[a - start : b - start])
 
+    def sync(self) -> None:
+        """Wait until every full shard handed over is on disk and marked received.
+
+        Shards are written in the background; partly filled ones stay buffered until close.
+        """
+        self._complete(self._pool.drain())
+
     def close(self, record: ProvenanceRecord | None = None) -> None:
         """Flush, mark the state ``complete`` or ``incomplete``, and seal the store.
 
@@ -303,7 +322,9 @@ class DatasetWriter:
             nav = (*(slice(p, p + 1) for p in pos[:-1]), slice(pos[-1], pos[-1] + len(run)))
             block = run.reshape((1,) * (len(pos) - 1) + run.shape)
             received = np.ones(block.shape[: len(pos)], dtype=bool)
-            self._store(nav, block, received)  # zarr reads, patches and rewrites that shard
+            self.sync()  # the shard's first write must land first
+            self._submit(nav, block, received)  # zarr reads, patches and rewrites that shard
+            self.sync()
             return
         buf = self._open.get(key) or self._open_shard(key)
         local = tuple(p - s.start for p, s in zip(pos, buf.nav, strict=True))
@@ -322,33 +343,41 @@ class DatasetWriter:
         return buf
 
     def _flush(self, key: tuple[int, ...]) -> None:
-        """Write the shard ``key`` whole and compute its live images."""
+        """Queue the shard ``key`` to be written whole."""
         buf = self._open.pop(key)
         self._written.add(key)
-        self._store(buf.nav, buf.data, self._accepted[buf.nav])
+        self._submit(buf.nav, buf.data, self._accepted[buf.nav])
 
-    def _store(
+    def _submit(
         self, nav: tuple[slice, ...], block: NDArray[Any], received: NDArray[np.bool_]
     ) -> None:
-        """Write ``block`` at ``nav``, then mark its ``received`` frames stored, on disk too."""
-        where = ", ".join(f"{s.start}:{s.stop}" for s in nav)
-        try:
-            self._data[nav] = block
-        except Exception as err:  # disk full, I/O error: name it; these frames stay unmarked
-            raise DatasetError(
-                f"{self.target}: could not store the frames at scan positions [{where}]: {err}"
-            ) from err
-        self._stored[nav] |= received
-        self._live.update(nav, block, self._stored[nav], self._given_live(nav))
-        try:
-            # Persisted shard by shard (one small chunk each), so a crashed writer's store
-            # can be recovered: `ptyflow recover` trusts these marks after decoding shards.
-            self._received[nav] = self._stored[nav]
-        except Exception as err:
-            raise DatasetError(
-                f"{self.target}: could not mark the frames at scan positions [{where}] as "
-                f"received: {err}"
-            ) from err
+        self._complete(self._pool.submit(nav, block, received))
+
+    def _complete(self, shards: Iterable[WrittenShard]) -> None:
+        """Acknowledge shards the pool has written, oldest first; at the first that failed,
+        wait for the rest and leave their frames unmarked (as if never written)."""
+        for shard in shards:
+            nav = shard.nav
+            where = ", ".join(f"{s.start}:{s.stop}" for s in nav)
+            if (err := shard.write_error) is not None:
+                self._pool.discard()
+                # disk full, I/O error: name it; these frames stay unmarked
+                raise DatasetError(
+                    f"{self.target}: could not store the frames at scan positions [{where}]: {err}"
+                ) from err
+            self._stored[nav] |= shard.received
+            self._live.update(nav, shard.block, self._stored[nav], self._given_live(nav))
+            if (mark_err := shard.mark_error) is not None:
+                raise DatasetError(
+                    f"{self.target}: could not mark the frames at scan positions [{where}] as "
+                    f"received: {mark_err}"
+                ) from mark_err
+
+    def _mark(self, nav: tuple[slice, ...], received: NDArray[np.bool_]) -> None:
+        """Persist marks shard by shard (one small chunk each, from the pool's threads), so
+        a crashed writer's store can be recovered: `ptyflow recover` trusts these marks
+        after decoding shards. ``received``: the frames of ``nav`` now on disk."""
+        self._received[nav] = received
 
     def _given_live(self, nav: tuple[slice, ...]) -> NDArray[np.float64] | None:
         return None if self._live_sums is None else self._live_sums[nav]
@@ -364,6 +393,11 @@ class DatasetWriter:
                     self._flush(key)
                 except Exception as err:  # keep the other shards; this one's frames stay missing
                     error = error or err
+            try:
+                self.sync()
+            except Exception as err:
+                error = error or err
+            self._pool.shutdown()
             if failed or error is not None:
                 state = DatasetState.FAILED
             elif self._stored.all():
@@ -381,6 +415,7 @@ class DatasetWriter:
                     self._live.images,
                     record,
                     self.target,
+                    self._pool.hashes,
                 )
             except Exception as err:
                 self._lock.release()

@@ -93,16 +93,23 @@ def build_manifest(
     *,
     threads: int | None = None,
     on_bytes: OnBytes | None = None,
+    known: Mapping[str, ManifestEntry] | None = None,
 ) -> dict[str, ManifestEntry]:
     """Map every regular file under ``root`` (posix path relative to it) to its hash and size.
 
     ``exclude`` lists relative paths to leave out (the manifest and record files themselves).
+    ``known``: entries the caller hashed as it wrote those files; they are taken as they are
+    (their size checked), the other files are read and hashed.
     """
     files = list_files(root, exclude)
-    digests = hash_files(list(files.values()), threads=threads, on_bytes=on_bytes)
+    known = known or {}
+    sizes = {rel: path.stat().st_size for rel, path in files.items()}
+    todo = [rel for rel in files if rel not in known or known[rel]["size_bytes"] != sizes[rel]]
+    digests = hash_files([files[rel] for rel in todo], threads=threads, on_bytes=on_bytes)
+    fresh = dict(zip(todo, digests, strict=True))
     return {
-        rel: {"sha256": digest, "size_bytes": path.stat().st_size}
-        for (rel, path), digest in zip(files.items(), digests, strict=True)
+        rel: {"sha256": fresh[rel] if rel in fresh else known[rel]["sha256"], "size_bytes": size}
+        for rel, size in sizes.items()
     }
 
 

@@ -8,10 +8,11 @@ presence marks a finished artifact (transfer moves nothing without one).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 from ptyflow._files import write_text_atomic
-from ptyflow.provenance._hashing import build_manifest, tree_hash
+from ptyflow.provenance._hashing import ManifestEntry, build_manifest, tree_hash
 from ptyflow.provenance._record import (
     HASH_EXCLUDES,
     MANIFEST_NAME,
@@ -26,15 +27,19 @@ __all__ = ["seal_directory"]
 
 
 def seal_directory(
-    root: Path, record: ProvenanceRecord | None, recorded_path: Path | None = None
+    root: Path,
+    record: ProvenanceRecord | None,
+    recorded_path: Path | None = None,
+    known: Mapping[str, ManifestEntry] | None = None,
 ) -> str:
     """Write the manifest and the finished record of the directory ``root``; return its
     content hash.
 
     ``recorded_path`` is where the record says the artifact lives (default ``root``): its
     final place, when it is sealed in a temp directory and renamed into place afterwards.
+    ``known``: manifest entries of files hashed as they were written (not read again).
     """
-    manifest = build_manifest(root, exclude=HASH_EXCLUDES)
+    manifest = build_manifest(root, exclude=HASH_EXCLUDES, known=known)
     digest = tree_hash(manifest)
     if record is not None:
         output = ArtifactRef(path=str((recorded_path or root).resolve()), content_hash=digest)
