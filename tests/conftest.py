@@ -1,11 +1,13 @@
 """Fixtures for every test directory: the shared SrTiO3 reference dataset (when present),
-the store builders of ``ptyflow.testing`` and one runner of the ``ptyflow`` command."""
+the store builders of ``ptyflow.testing``, one runner of the ``ptyflow`` command, and a
+small disk to fill up."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -64,3 +66,20 @@ def run_cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
         return testing.run_cli(*args, cwd=tmp_path, timeout_s=timeout_s)
 
     return run
+
+
+@pytest.fixture
+def tmpfs() -> Callable[[Path, int], contextlib.AbstractContextManager[Path]]:
+    """``tmpfs(path, size_bytes)``: a context with a small disk mounted at ``path``
+    (:func:`ptyflow.testing.small_disk`); skips the test where mounting is not permitted."""
+
+    @contextlib.contextmanager
+    def mount(path: Path, size_bytes: int) -> Iterator[Path]:
+        with contextlib.ExitStack() as stack:
+            try:
+                disk = stack.enter_context(testing.small_disk(path, size_bytes))
+            except PermissionError as err:
+                pytest.skip(f"{err} (needs root)")
+            yield disk
+
+    return mount

@@ -12,16 +12,11 @@ import pytest
 
 from ptyflow.dataset import open_dataset
 from ptyflow.provenance import read_record
+from ptyflow.testing import TINY_SIMULATION
 
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
 
-SMALL = [
-    "--set", "specimen.repeats=[4, 4, 2]",
-    "--set", "specimen.defects=[]",
-    "--set", "scan.shape=[6, 5]",
-    "--set", "scan.center_A=[7.8, 7.8]",
-    "--set", "numerics.oversampling=1",
-]  # fmt: skip
+SMALL = TINY_SIMULATION
 
 
 def _simulate_small(run_cli: RunCli, config: Path, store: Path) -> None:

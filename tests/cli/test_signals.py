@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ptyflow.dataset import DatasetState, open_dataset, validate_dataset
+from ptyflow.testing import TINY_SIMULATION
 
 # `ptyflow simulate` whose simulator, after the first scan row, says "ready" and waits.
 _STALLED_SIMULATE = """
@@ -31,10 +32,7 @@ def test_sigterm_closes_the_store_as_failed(tmp_path: Path, simulate_toml: Path)
     store = tmp_path / "s.zarr"
     proc = subprocess.Popen(
         [sys.executable, "-c", _STALLED_SIMULATE, "simulate", str(simulate_toml),
-         "--out", str(store), "--no-progress", "--set", "specimen.repeats=[4, 4, 2]",
-         "--set", "specimen.defects=[]",
-         "--set", "scan.shape=[6, 5]", "--set", "scan.center_A=[7.8, 7.8]",
-         "--set", "numerics.oversampling=1"],
+         "--out", str(store), "--no-progress", *TINY_SIMULATION],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:

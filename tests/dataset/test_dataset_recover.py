@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from ptyflow.dataset import (
 )
 from ptyflow.dataset import _writer as writer_module
 from ptyflow.errors import DatasetError
-from ptyflow.provenance import content_hash, read_record
+from ptyflow.provenance import check_record, content_hash, read_record
 
 # A writer process that stores the first frames, then is killed (SIGKILL: no cleanup at all).
 _KILLED_WRITER = """
@@ -69,6 +70,7 @@ def test_recover_keeps_exactly_the_intact_frames(
     damaged.write_bytes(bytes(raw))
     (store / "data" / ".zarr.json.0123.partial").write_text("{")  # an interrupted write
     before = content_hash(store)
+    crashed = shutil.copytree(store, tmp_path / "crashed.zarr")  # the input, as it was
 
     assert main(["recover", str(store)]) == 0
 
@@ -83,6 +85,7 @@ def test_recover_keeps_exactly_the_intact_frames(
     assert validate_dataset(store, verify_checksums=True) == []
     record = read_record(store)
     assert record.activity == "recover"
+    check_record(store, activity="recover", inputs=[crashed])
     assert [i.content_hash for i in record.inputs] == [before]
     assert len(record.config["damaged_chunks"]) == 1
     assert "chunk (0, 0)" in record.config["damaged_chunks"][0]
@@ -105,13 +108,13 @@ def test_a_second_ctrl_c_while_closing_does_not_leave_it_half_sealed(
 ) -> None:
     md = make_metadata(scan_shape=(4, 4))
     frames = make_frames((4, 4), (16, 16))
-    seal = writer_module.seal_store
+    seal = writer_module.seal_directory
 
     def interrupted_seal(*args, **kwargs):  # type: ignore[no-untyped-def]
         signal.raise_signal(signal.SIGINT)  # Ctrl-C arrives halfway through the close
         return seal(*args, **kwargs)
 
-    monkeypatch.setattr(writer_module, "seal_store", interrupted_seal)
+    monkeypatch.setattr(writer_module, "seal_directory", interrupted_seal)
     path = tmp_path / "s.zarr"
     with pytest.raises(KeyboardInterrupt), create_dataset(path, md, dtype=frames.dtype) as writer:
         writer.write_frames(0, frames)

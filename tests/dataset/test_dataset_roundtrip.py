@@ -255,7 +255,7 @@ def test_failed_shard_write_never_marks_frames_received(
     # Shard (0, 0) is written when row 3 completes it; shard (0, 1), next, fails.
     _failing_data_writes(monkeypatch, {1})
     with (
-        pytest.raises(OSError, match="No space"),
+        pytest.raises(DatasetError, match=r"scan positions \[0:4, 4:8\]: .*No space"),
         create_dataset(store, md, dtype=frames.dtype, shard_nav=(4, 4)) as writer,
     ):
         writer.write_frames(0, frames)
@@ -283,7 +283,7 @@ def test_failed_flush_at_close_is_reported_and_recorded(
     writer = create_dataset(store, md, dtype=frames.dtype, shard_nav=(4, 4))
     writer.write_frames(0, frames[:60])  # the last shard stays open, 4 frames short
     _failing_data_writes(monkeypatch, {0})
-    with pytest.raises(DatasetError, match=r"could not write a shard at close.*48 frames"):
+    with pytest.raises(DatasetError, match=r"could not store the frames.*while closing.*48 frames"):
         writer.close()
     monkeypatch.undo()
     ds = open_dataset(store)

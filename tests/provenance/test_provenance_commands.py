@@ -78,7 +78,8 @@ def test_cli_verify_ancestors_names_the_changed_file(run_cli: RunPtyflow, simula
     bad = run_cli("provenance", "verify", truth, "--ancestors", "--no-progress")
     assert bad.returncode == 1
     assert f"FAILED {store / 'frames_received' / 'zarr.json'}: missing" in bad.stdout
-    assert f"FAILED {truth}: content hash" in bad.stdout  # the truth has no manifest (yet)
+    # The truth is sealed with a manifest like a store, so the changed file is named.
+    assert f"FAILED {truth / 'probe.npy'}: checksum differs" in bad.stdout
     assert "Traceback" not in bad.stderr
 
 

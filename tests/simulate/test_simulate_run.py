@@ -14,7 +14,7 @@ from ptyflow.config import load_toml, validate_config
 from ptyflow.config.simulate import SimulateConfig
 from ptyflow.dataset import DatasetState, open_dataset, validate_dataset
 from ptyflow.errors import ConfigError, DatasetError, PhysicsError
-from ptyflow.provenance import read_record, verify_artifact
+from ptyflow.provenance import content_hash, manifest_problems, read_record, verify_artifact
 from ptyflow.simulate import (
     TRUTH_NAME,
     FrameSimulator,
@@ -228,7 +228,7 @@ def test_crash_while_writing_truth_leaves_nothing_half_written(
         raise OSError("disk full")
 
     monkeypatch.setattr("ptyflow.simulate._run._write_truth_files", broken)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(DatasetError, match=r"s.truth: cannot write the ground truth: disk full"):
         run_simulation(make_config(scan={"shape": [2, 2]}), tmp_path / "s.zarr", progress=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.zarr"]
 
@@ -275,3 +275,14 @@ def test_partial_beam_section_keeps_the_other_defaults() -> None:
     # A given [beam.aberrations] is the whole set: unlisted coefficients are zero.
     cs_only = validate_config({"beam": {"aberrations": {"C30_A": 1e4}}}, SimulateConfig).beam
     assert cs_only.aberrations.C30_A == 1e4 and cs_only.aberrations.C10_A == 0.0
+
+
+def test_ground_truth_is_sealed_like_a_store(make_config: MakeConfig, tmp_path: Path) -> None:
+    result = run_simulation(
+        make_config(scan={"shape": [2, 2]}), tmp_path / "s.zarr", progress=False
+    )
+    for artifact in (result.store, result.truth):
+        manifest = json.loads((artifact / "manifest.json").read_text())
+        assert manifest_problems(artifact, manifest) == []
+        assert read_record(artifact).outputs[0].content_hash == content_hash(artifact)
+    assert "truth.json" in json.loads((result.truth / "manifest.json").read_text())

@@ -1,4 +1,4 @@
-"""Sealing a store (provenance record, then manifest last) and checking the seal.
+"""Checking a store's seal (sealing itself is ``ptyflow.provenance.seal_directory``).
 
 ``manifest.json`` maps every file's posix path relative to the store root to its SHA-256
 and size; it and ``provenance.json`` leave themselves out. The manifest is written last,
@@ -11,33 +11,18 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ptyflow._files import write_text_atomic
 from ptyflow.errors import DatasetError
 from ptyflow.provenance import (
-    HASH_EXCLUDES,
-    MANIFEST_NAME,
     RECORD_NAME,
-    ArtifactRef,
     ManifestEntry,
-    ProvenanceRecord,
-    build_manifest,
-    finish_record,
     tree_hash,
-    write_record,
 )
 
 __all__ = [
     "read_json",
     "record_hash_problem",
-    "seal_store",
     "stray_partial_files",
-    "write_json_atomic",
 ]
-
-
-def write_json_atomic(path: Path, obj: Any) -> None:
-    """Write ``obj`` as JSON to a temp file beside ``path``, then rename it over ``path``."""
-    write_text_atomic(path, json.dumps(obj, indent=1, sort_keys=True))
 
 
 def read_json(path: Path) -> Any | None:
@@ -52,22 +37,6 @@ def read_json(path: Path) -> Any | None:
         return json.loads(text)
     except json.JSONDecodeError as err:
         raise DatasetError(f"{path}: not valid JSON: {err}") from None
-
-
-def seal_store(store: Path, record: ProvenanceRecord | None, recorded_path: Path) -> str:
-    """Checksum every file, write the finished provenance record, then the manifest.
-
-    ``recorded_path`` is where the record says the store lives (its final place, when it
-    is sealed beside it before replacing an old one). Returns the store's content hash
-    (the tree hash of the manifest).
-    """
-    manifest = build_manifest(store, exclude=HASH_EXCLUDES)
-    digest = tree_hash(manifest)
-    if record is not None:
-        output = ArtifactRef(path=str(recorded_path.resolve()), content_hash=digest)
-        write_record(finish_record(record, outputs=[output]), store / RECORD_NAME)
-    write_json_atomic(store / MANIFEST_NAME, manifest)
-    return digest
 
 
 def record_hash_problem(

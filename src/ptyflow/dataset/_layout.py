@@ -26,10 +26,12 @@ __all__ = [
     "LIVE",
     "LIVE_IMAGES",
     "MASKS",
+    "RESERVE",
     "ArraySpec",
     "Geometry",
     "array_attributes",
     "array_specs",
+    "close_reserve_bytes",
     "codec_chain",
     "data_dtype_problem",
     "default_codec",
@@ -40,6 +42,8 @@ __all__ = [
 ATTRS_KEY = "ptyflow"  # every attribute ptyflow writes lives under this one key
 DATA = "data"
 FRAMES_RECEIVED = "frames_received"
+#: Space held back while acquiring, freed to close the store on a full disk; a temp file.
+RESERVE = ".close-reserve.partial"
 MASKS = "masks"
 LIVE = "live"  # the group holding the live (quick-look) images
 #: The live images (name → units, meaning); each is the array ``live/<name>``.
@@ -119,6 +123,16 @@ def _block_slices(
 def _block_keys(nav: tuple[slice, ...], block: tuple[int, ...]) -> list[tuple[int, ...]]:
     ranges = (range(sl.start // b, -(-sl.stop // b)) for sl, b in zip(nav, block, strict=True))
     return list(itertools.product(*ranges))
+
+
+def close_reserve_bytes(geometry: Geometry) -> int:
+    """Disk space closing a store needs: ``frames_received`` and the live images rewritten
+    (each chunk file takes at least one 4 KiB block, and a temp copy while it is
+    replaced), the group metadata, the manifest (~150 B per file) and the record."""
+    n_nav = math.prod(geometry.nav_shape)
+    n_shards = math.prod(geometry.shard_grid)
+    n_files = n_shards + len(LIVE_IMAGES) * math.prod(geometry.nav_shape[:-2])
+    return 4096 * (n_files + 16) + 2 * 17 * n_nav + 300 * n_shards
 
 
 def plan_geometry(

@@ -19,9 +19,11 @@ from ptyflow.dataset._layout import (
     DATA,
     FRAMES_RECEIVED,
     MASKS,
+    RESERVE,
     Geometry,
     array_attributes,
     array_specs,
+    close_reserve_bytes,
     codec_chain,
     data_dtype_problem,
     get_array,
@@ -117,9 +119,11 @@ def create_dataset(
                 if not replacing:  # a new store: in place at once, for readers to follow
                     os.replace(where, path)
                     where = path
-            except BaseException:
+            except BaseException as err:
                 if where != path:
                     shutil.rmtree(where, ignore_errors=True)
+                if isinstance(err, OSError):  # disk full, read-only: nothing was left behind
+                    raise DatasetError(f"{path}: cannot create the store: {err}") from err
                 raise
             writer = DatasetWriter(
                 where,
@@ -188,3 +192,6 @@ def _build(
             )
     if masks is not None:
         get_array(group, MASKS)[...] = masks
+    # Held back so that a store can still be closed as 'failed' when the disk fills up.
+    with open(path / RESERVE, "wb") as fh:
+        os.posix_fallocate(fh.fileno(), 0, close_reserve_bytes(geometry))

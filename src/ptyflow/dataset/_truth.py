@@ -17,12 +17,8 @@ from numpy.typing import NDArray
 from ptyflow._files import partial_path
 from ptyflow.errors import DatasetError
 from ptyflow.provenance import (
-    RECORD_NAME,
-    ArtifactRef,
     ProvenanceRecord,
-    content_hash,
-    finish_record,
-    write_record,
+    seal_directory,
 )
 
 __all__ = [
@@ -76,14 +72,14 @@ def check_truth_dir(path: Path, overwrite: bool) -> None:
 def write_truth_dir(
     path: Path, write_files: Callable[[Path], None], record: ProvenanceRecord
 ) -> None:
-    """Have ``write_files`` fill a temp directory, add the finished ``record``, then rename
-    it to ``path``: a crash leaves no half-written truth that would block the next run."""
+    """Have ``write_files`` fill a temp directory, seal it (manifest and the finished
+    ``record``, as a store), then rename it to ``path``: a crash leaves no half-written
+    truth that would block the next run."""
     tmp = partial_path(path)
     tmp.mkdir(parents=True)
     try:
         write_files(tmp)
-        output = ArtifactRef(path=str(path.resolve()), content_hash=content_hash(tmp))
-        write_record(finish_record(record, [output]), tmp / RECORD_NAME)
+        seal_directory(tmp, record, path)  # manifest and record, like a store
         os.replace(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ptyflow.dataset._integrity import record_hash_problem, stray_partial_files
+from ptyflow.dataset._layout import RESERVE
 from ptyflow.dataset._metadata import DatasetState
 from ptyflow.dataset._reader import Dataset, open_dataset
 from ptyflow.errors import DatasetError
@@ -73,7 +74,12 @@ def validate_dataset(
         problems = [str(err)]
     else:
         problems = _state_problems(ds)
-        problems += [f"{p}: temp file of an interrupted write" for p in stray_partial_files(path)]
+        problems += [
+            f"{p}: temp file of an interrupted write"
+            for p in stray_partial_files(path)
+            # the writer's disk reserve belongs to a store still acquiring
+            if not (p == path / RESERVE and ds.state is DatasetState.ACQUIRING)
+        ]
         problems += [
             f"{p}: shard file missing, but its frames are marked received"
             for p in ds.missing_shard_files()

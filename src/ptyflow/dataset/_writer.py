@@ -25,13 +25,20 @@ from numpy.typing import NDArray
 
 from ptyflow._files import replace_directory
 from ptyflow._signals import signals_deferred
-from ptyflow.dataset._integrity import seal_store
-from ptyflow.dataset._layout import ATTRS_KEY, DATA, FRAMES_RECEIVED, LIVE, Geometry, get_array
+from ptyflow.dataset._layout import (
+    ATTRS_KEY,
+    DATA,
+    FRAMES_RECEIVED,
+    LIVE,
+    RESERVE,
+    Geometry,
+    get_array,
+)
 from ptyflow.dataset._live import LiveImages
 from ptyflow.dataset._lock import OutputLock
 from ptyflow.dataset._metadata import DatasetMetadata, DatasetState
 from ptyflow.errors import DatasetError
-from ptyflow.provenance import ProvenanceRecord
+from ptyflow.provenance import ProvenanceRecord, seal_directory
 
 __all__ = ["DatasetWriter", "close_store", "write_metadata"]
 
@@ -63,7 +70,7 @@ def close_store(
     for name, image in images.items():
         get_array(group, f"{LIVE}/{name}")[...] = image
     write_metadata(group, metadata)
-    return seal_store(path, record, recorded_path or path)
+    return seal_directory(path, record, recorded_path)
 
 
 @dataclass
@@ -295,11 +302,8 @@ class DatasetWriter:
         if key in self._written:  # a late frame for a shard already on disk
             nav = (*(slice(p, p + 1) for p in pos[:-1]), slice(pos[-1], pos[-1] + len(run)))
             block = run.reshape((1,) * (len(pos) - 1) + run.shape)
-            self._data[nav] = block  # zarr reads, patches and rewrites that shard
-            self._stored[nav] = True
-            self._received[nav] = True
             received = np.ones(block.shape[: len(pos)], dtype=bool)
-            self._live.update(nav, block, received, self._given_live(nav))
+            self._store(nav, block, received)  # zarr reads, patches and rewrites that shard
             return
         buf = self._open.get(key) or self._open_shard(key)
         local = tuple(p - s.start for p, s in zip(pos, buf.nav, strict=True))
@@ -321,12 +325,30 @@ class DatasetWriter:
         """Write the shard ``key`` whole and compute its live images."""
         buf = self._open.pop(key)
         self._written.add(key)
-        self._data[buf.nav] = buf.data
-        self._stored[buf.nav] = self._accepted[buf.nav]
-        # Persisted shard by shard (one small chunk each), so a crashed writer's store can
-        # be recovered: `ptyflow recover` trusts these marks, after decoding the shards.
-        self._received[buf.nav] = self._stored[buf.nav]
-        self._live.update(buf.nav, buf.data, self._stored[buf.nav], self._given_live(buf.nav))
+        self._store(buf.nav, buf.data, self._accepted[buf.nav])
+
+    def _store(
+        self, nav: tuple[slice, ...], block: NDArray[Any], received: NDArray[np.bool_]
+    ) -> None:
+        """Write ``block`` at ``nav``, then mark its ``received`` frames stored, on disk too."""
+        where = ", ".join(f"{s.start}:{s.stop}" for s in nav)
+        try:
+            self._data[nav] = block
+        except Exception as err:  # disk full, I/O error: name it; these frames stay unmarked
+            raise DatasetError(
+                f"{self.target}: could not store the frames at scan positions [{where}]: {err}"
+            ) from err
+        self._stored[nav] |= received
+        self._live.update(nav, block, self._stored[nav], self._given_live(nav))
+        try:
+            # Persisted shard by shard (one small chunk each), so a crashed writer's store
+            # can be recovered: `ptyflow recover` trusts these marks after decoding shards.
+            self._received[nav] = self._stored[nav]
+        except Exception as err:
+            raise DatasetError(
+                f"{self.target}: could not mark the frames at scan positions [{where}] as "
+                f"received: {err}"
+            ) from err
 
     def _given_live(self, nav: tuple[slice, ...]) -> NDArray[np.float64] | None:
         return None if self._live_sums is None else self._live_sums[nav]
@@ -349,15 +371,23 @@ class DatasetWriter:
             else:
                 state = DatasetState.INCOMPLETE
             self._metadata = self._metadata.with_state(state)
-            self.content_hash = close_store(
-                self.path,
-                self._group,
-                self._metadata,
-                self._stored,
-                self._live.images,
-                record,
-                self.target,
-            )
+            (self.path / RESERVE).unlink(missing_ok=True)  # its room is for what follows
+            try:
+                self.content_hash = close_store(
+                    self.path,
+                    self._group,
+                    self._metadata,
+                    self._stored,
+                    self._live.images,
+                    record,
+                    self.target,
+                )
+            except Exception as err:
+                self._lock.release()
+                raise DatasetError(
+                    f"{self.target}: could not seal the store ({err}); it stays 'acquiring' "
+                    f"at {self.path}: free some space, then `ptyflow recover` it"
+                ) from error or err
             if state is DatasetState.FAILED:
                 self.abort()
             elif self._replace_on_close:
@@ -369,6 +399,4 @@ class DatasetWriter:
                 else f"the store is 'failed' and keeps the {int(self._stored.sum())} frames "
                 "that were stored"
             )
-            raise DatasetError(
-                f"{self.target}: could not write a shard at close ({error}); {kept}"
-            ) from error
+            raise DatasetError(f"{error} (while closing); {kept}") from error

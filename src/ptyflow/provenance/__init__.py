@@ -67,6 +67,7 @@ from ptyflow.provenance._rerun import (
     rerun,
 )
 from ptyflow.provenance._resolve import InputFinder
+from ptyflow.provenance._seal import seal_directory
 from ptyflow.provenance._show import lineage_json, render_show
 from ptyflow.provenance._verify import (
     ChainReport,
@@ -153,6 +154,7 @@ __all__ = [
     "render_lineage",
     "render_show",
     "rerun",
+    "seal_directory",
     "seal_record",
     "sha256_file",
     "sign_record",

@@ -27,17 +27,16 @@ from ptyflow.dataset import (
     create_dataset,
     truth_path,
 )
+from ptyflow.errors import DatasetError
 from ptyflow.physics import center_pixel, sigma_rad_per_VA
 from ptyflow.provenance import (
     RECORD_NAME,
     ArtifactRef,
     ProvenanceRecord,
     artifact_ref,
-    content_hash,
-    finish_record,
     read_record,
+    seal_directory,
     start_record,
-    write_record,
 )
 from ptyflow.simulate._plan import SimulationPlan, plan_simulation
 
@@ -82,16 +81,18 @@ def _metadata(plan: SimulationPlan) -> DatasetMetadata:
 def _write_truth(
     plan: SimulationPlan, path: Path, beam_fraction: float, record: ProvenanceRecord
 ) -> Path:
-    """Write the ground truth and its record into a temp directory beside ``path`` and return
-    it; the caller renames it into place, so a crash leaves no half-written truth."""
+    """Write the ground truth into a temp directory beside ``path`` and seal it (manifest,
+    record naming ``path``); return it. The caller renames it into place, so a crash leaves
+    no half-written truth."""
     tmp = partial_path(path)
     tmp.mkdir(parents=True)
     try:
         _write_truth_files(plan, tmp, beam_fraction)
-        output = ArtifactRef(path=str(path.resolve()), content_hash=content_hash(tmp))
-        write_record(finish_record(record, [output]), tmp / RECORD_NAME)
-    except BaseException:
+        seal_directory(tmp, record, path)  # manifest and record, like a store
+    except BaseException as err:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(err, OSError):  # disk full, I/O error: name what was being written
+            raise DatasetError(f"{path}: cannot write the ground truth: {err}") from err
         raise
     return tmp
 

@@ -7,7 +7,16 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["run_cli"]
+__all__ = ["TINY_SIMULATION", "run_cli"]
+
+#: ``--set`` overrides that make ``configs/simulate.toml`` a seconds-long 6×5 scan.
+TINY_SIMULATION = [
+    "--set", "specimen.repeats=[4, 4, 2]",
+    "--set", "specimen.defects=[]",
+    "--set", "scan.shape=[6, 5]",
+    "--set", "scan.center_A=[7.8, 7.8]",
+    "--set", "numerics.oversampling=1",
+]  # fmt: skip
 
 
 def run_cli(
