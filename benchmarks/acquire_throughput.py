@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,6 +27,7 @@ import zmq
 from rich.console import Console
 from rich.table import Table
 
+from ptyflow import testing
 from ptyflow.acquire import fetch_status
 from ptyflow.provenance import read_record
 
@@ -65,13 +65,7 @@ def _env() -> dict[str, str]:
 
 
 def _ptyflow(*args: str | Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "ptyflow", *map(str, args)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_env(),
-    )
+    return testing.start_cli(*args, env=_env())
 
 
 def _emulator(n_frames: int) -> tuple[subprocess.Popen[str], str]:

@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # The GPU check, run ONCE by the coordinator on a lent CUDA machine, from the repo root:
 #     bash benchmarks/gpu_check.sh
-# Uses the torch already there (installs torch==2.13.0 only if none), installs ptyflow,
-# runs the CUDA tests and the GPU benchmark (128×128 scan of 64×64 patterns), and the
-# srtio3 benchmark on CUDA when ../shared/data/srtio3 is present. About 5 minutes.
+# Installs nothing (the GPU machine has no network): torch, pytest and ptyflow's dependencies
+# must already be importable; ptyflow itself comes from this tree via PYTHONPATH. Runs the
+# CUDA tests and the GPU benchmark (128×128 scan of 64×64 patterns), and the
+# srtio3 benchmark on CUDA when ../shared/data/srtio3 is present. About 3 minutes.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD/src"
 t0=$SECONDS
-if ! python -c 'import torch' 2>/dev/null; then
-    pip install -q torch==2.13.0
-fi
+python -c 'import torch, pytest, zarr, pydantic, rich' || {
+    echo "gpu_check: torch, pytest, zarr, pydantic and rich must be importable (no pip here)"
+    exit 2
+}
 python -c 'import torch; print("torch", torch.__version__, "CUDA", torch.version.cuda, "device", torch.cuda.get_device_name() if torch.cuda.is_available() else "NONE")'
-# ptyflow and its dependencies; torch is already satisfied, so pip leaves it alone.
-pip install -q -e . pytest pytest-timeout hypothesis 2>&1 | tail -2
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
 echo "== CUDA tests ($((SECONDS - t0)) s)"
 python -m pytest -q -p no:cacheprovider tests/reconstruct/test_reconstruct_cuda.py tests/physics/test_physics_forward.py

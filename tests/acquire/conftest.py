@@ -11,8 +11,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -56,22 +54,11 @@ def _env() -> dict[str, str]:
 
 
 def ptyflow(*args: str | Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "ptyflow", *map(str, args)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_env(),
-    )
+    return testing.start_cli(*args, env=_env())
 
 
-def wait_for(predicate: Callable[[], Any], what: str, deadline_s: float = DEADLINE_S) -> Any:
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        if value := predicate():
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"gave up waiting for {what}")
+def wait_for(predicate: Callable[[], Any], what: str) -> Any:
+    return testing.wait_until(predicate, what, timeout_s=DEADLINE_S)
 
 
 class Emulator:

@@ -15,7 +15,7 @@ import pytest
 from ptyflow.acquire import fetch_status, synthetic_frames
 from ptyflow.dataset import DatasetState, open_dataset, validate_dataset
 from ptyflow.errors import PtyflowError
-from ptyflow.provenance import read_record
+from ptyflow.provenance import check_record, read_record
 from ptyflow.testing import make_metadata, poisson_frames, write_store
 
 from .conftest import CONFIG, NO_COMPRESSION, Daemon, Emulator, wait_for
@@ -90,6 +90,7 @@ def test_every_fault_is_counted_and_only_arrived_frames_are_marked(run_pair: Pai
     # frame 13 is 'malformed' like the garbage message before it: rate-limited, not logged
     assert "message part 0: not valid JSON" in flat and "frame 13" not in flat
     assert validate_dataset(_store(daemon, 1)) == []
+    check_record(_store(daemon, 1), activity="acquire")
 
     second = open_dataset(_store(daemon, 2))  # the restart: a new series, a new store
     assert second.state == DatasetState.COMPLETE

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from ptyflow.dataset import (
 )
 from ptyflow.dataset import _writer as writer_module
 from ptyflow.errors import DatasetError
-from ptyflow.provenance import content_hash, read_record
+from ptyflow.provenance import check_record, content_hash, read_record
 
 # A writer process that stores the first frames, then is killed (SIGKILL: no cleanup at all).
 _KILLED_WRITER = """
@@ -70,6 +71,7 @@ def test_recover_keeps_exactly_the_intact_frames(
     damaged.write_bytes(bytes(raw))
     (store / "data" / ".zarr.json.0123.partial").write_text("{")  # an interrupted write
     before = content_hash(store)
+    crashed = shutil.copytree(store, tmp_path / "crashed.zarr")  # the input, as it was
 
     assert main(["recover", str(store)]) == 0
 
@@ -84,6 +86,7 @@ def test_recover_keeps_exactly_the_intact_frames(
     assert validate_dataset(store, verify_checksums=True) == []
     record = read_record(store)
     assert record.activity == "recover"
+    check_record(store, activity="recover", inputs=[crashed])
     assert [i.content_hash for i in record.inputs] == [before]
     assert len(record.config["damaged_chunks"]) == 1
     assert "chunk (0, 0)" in record.config["damaged_chunks"][0]

@@ -13,7 +13,14 @@ from ptyflow.config.import_ import ImportConfig
 from ptyflow.dataset import open_dataset, validate_dataset
 from ptyflow.errors import ConfigError, DatasetError
 from ptyflow.ingest import run_import
-from ptyflow.provenance import content_hash, read_record, verify_artifact
+from ptyflow.provenance import (
+    Match,
+    check_record,
+    content_hash,
+    read_record,
+    rerun,
+    verify_artifact,
+)
 
 from .conftest import FRAME, SCAN, MakeConfig
 
@@ -41,6 +48,7 @@ def test_integral_float_counts_become_exact_uint16_with_provenance(
     assert record.inputs[0].content_hash == content_hash(src)
     assert record.config is not None and record.config["scan"]["shape"] == list(SCAN)
     assert verify_artifact(result.store).ok
+    check_record(result.store, activity="import", inputs=[src])
 
 
 def test_expected_counts_stay_float32_and_forcing_integers_is_refused(
@@ -125,6 +133,29 @@ def test_all_nan_frames_are_missing_never_zeros(
     np.save(src, data)
     with pytest.raises(DatasetError, match=r"\(4, 0\) contains NaN"):
         run_import(config, src, tmp_path / "t.zarr", progress=False)
+
+
+def test_rerun_reproduces_an_import_with_missing_frames_bit_for_bit(
+    tmp_path: Path, counts: np.ndarray, make_config: MakeConfig
+) -> None:
+    src, received_path = tmp_path / "src.npy", tmp_path / "received.npy"
+    np.save(src, counts)
+    received = np.ones(SCAN, bool)
+    received[1, 2] = False
+    np.save(received_path, received)
+    config = make_config(source={"frames_received_path": str(received_path)})
+    store = run_import(config, src, tmp_path / "s.zarr", progress=False).store
+    check_record(store, activity="import", inputs=[src, received_path])
+    # The inputs are found again by content hash after a move (the originals are gone).
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    src.rename(moved / "src.npy")
+    received_path.rename(moved / "received.npy")
+    report = rerun(store, tmp_path / "again.zarr", search=[moved])
+    matches = {f.path: f.match for f in report.files}
+    assert report.reproduced and matches.pop("zarr.json") in (Match.IDENTICAL, Match.EQUIVALENT)
+    assert matches and set(matches.values()) == {Match.IDENTICAL}
+    assert open_dataset(report.new).missing_indices() == [(1, 2)]
 
 
 def test_binned_frames_keep_k0_and_record_the_raw_detector(

@@ -13,7 +13,7 @@ import torch
 
 from ptyflow.dataset import open_dataset
 from ptyflow.physics import scan_positions_A
-from ptyflow.provenance import content_hash, read_record
+from ptyflow.provenance import check_record, content_hash, read_record
 from ptyflow.reconstruct import open_result, run_reconstruction
 from ptyflow.reconstruct._data import FrameSource
 from ptyflow.testing import reference_store
@@ -43,9 +43,7 @@ def test_missing_frames_are_never_used(tiny: Path, cache_limit: int) -> None:
     assert sorted(seen) == [i for i in range(64) if i not in (5, 40)]
 
 
-def test_cpu_reruns_are_bit_identical_and_streaming_matches_cache(
-    tiny: Path, tmp_path: Path
-) -> None:
+def test_cpu_reruns_are_bit_identical_and_record_the_dataset(tiny: Path, tmp_path: Path) -> None:
     a, b = tmp_path / "a.zarr", tmp_path / "b.zarr"
     run_reconstruction(tiny, make_config(*TINY), a, progress=False)
     run_reconstruction(tiny, make_config(*TINY), b, progress=False)
@@ -58,6 +56,7 @@ def test_cpu_reruns_are_bit_identical_and_streaming_matches_cache(
     (used,) = read_record(a).inputs
     assert used.content_hash == content_hash(tiny) == ra.metadata.dataset_content_hash
     assert used.record_id == read_record(tiny).record_id
+    check_record(a, activity="reconstruct", inputs=[tiny], seeds=["engine.seed"], compute=True)
 
 
 def test_interrupted_run_resumes_to_the_same_result(tiny: Path, tmp_path: Path) -> None:

@@ -11,7 +11,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ import pytest
 from ptyflow.config import validate_config
 from ptyflow.config.transfer import TransferConfig
 from ptyflow.provenance import build_manifest, start_record
-from ptyflow.testing import make_metadata, write_store
+from ptyflow.testing import make_metadata, wait_until, write_store
 from ptyflow.testing.sshd import PrivateSshd, missing_services
 from ptyflow.transfer import Queue, QueueItem
 
@@ -113,13 +112,7 @@ def _daemon(config_path: Path, *extra: str) -> subprocess.Popen[bytes]:
 
 
 def _wait_for(condition: Callable[[], Any], what: str, timeout_s: float = 60.0) -> Any:
-    """Poll until ``condition()`` is truthy; fail naming ``what`` (a hang guard, not a timing)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if result := condition():
-            return result
-        time.sleep(0.02)
-    pytest.fail(f"timed out waiting for {what}")
+    return wait_until(condition, what, timeout_s, poll_s=0.02)
 
 
 def _queue_item(config: TransferConfig, name: str) -> QueueItem | None:

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,118 +41,108 @@ def _alive(pid: int) -> bool:
         return False
 
 
+@dataclass
+class _Fault:
+    """A capped transfer to a real sshd (so it can be interrupted), and the tools to watch it."""
+
+    config: Any
+    path: Path
+    source: Path
+    dest: Path
+    start_daemon: Callable[..., subprocess.Popen[bytes]]
+    wait_for: Callable[..., Any]
+    queue_item: Callable[..., Any]
+    assert_identical: Callable[[Path, Path], None]
+
+    def item(self) -> Any:
+        return self.queue_item(self.config, self.source.name)
+
+    def wait_mid_transfer(self) -> None:
+        """Until the first shard has arrived; three more are still to come."""
+        shard = self.dest / "data" / "c" / "0" / "0" / "0" / "0"
+        self.wait_for(shard.is_file, "the first shard on the server")
+
+    def wait_attempts(self, n: int, what: str) -> Any:
+        return self.wait_for(lambda: (i := self.item()) and i.attempts >= n and i, what)
+
+    def finish_verified(self, proc: subprocess.Popen[bytes]) -> Any:
+        """Wait for the daemon to exit 0; the store must be verified and identical."""
+        out, _ = proc.communicate(timeout=120)
+        assert proc.returncode == 0, out.decode(errors="replace")
+        item = self.item()
+        assert item.state is State.VERIFIED
+        self.assert_identical(self.source, self.dest)
+        return item
+
+
 @pytest.fixture
-def fault_setup(
+def fault(
     tmp_path: Path,
     watch_dir: Path,
     store_name: str,
     sshd: PrivateSshd,
     make_config: Callable[..., Any],
-) -> tuple[Any, Path, Path, Path]:
-    root = tmp_path / "server"
-    config, path = make_config(tmp_path, watch_dir, sshd.target(root), sshd, rsync=_BWLIMIT)
-    return config, path, watch_dir / store_name, root / store_name
-
-
-def _mid_transfer(dest: Path) -> bool:
-    """The first shard has arrived; three more are still to come."""
-    return (dest / "data" / "c" / "0" / "0" / "0" / "0").is_file()
-
-
-def _finish(proc: subprocess.Popen[bytes]) -> str:
-    out, _ = proc.communicate(timeout=120)
-    text = out.decode(errors="replace")
-    assert proc.returncode == 0, text
-    return text
-
-
-def test_rsync_killed_mid_transfer_is_retried(
-    fault_setup: tuple[Any, Path, Path, Path],
     start_daemon: Callable[..., subprocess.Popen[bytes]],
     wait_for: Callable[..., Any],
     queue_item: Callable[..., Any],
     assert_identical: Callable[[Path, Path], None],
-) -> None:
-    config, path, source, dest = fault_setup
-    proc = start_daemon(path, "--exit-when-idle")
-    wait_for(lambda: _mid_transfer(dest), "the first shard on the server")
-    rsync = wait_for(lambda: _rsync_pids(proc.pid), "the daemon's rsync")
+) -> _Fault:
+    root = tmp_path / "server"
+    config, path = make_config(tmp_path, watch_dir, sshd.target(root), sshd, rsync=_BWLIMIT)
+    return _Fault(
+        config,
+        path,
+        watch_dir / store_name,
+        root / store_name,
+        start_daemon,
+        wait_for,
+        queue_item,
+        assert_identical,
+    )
+
+
+def test_rsync_killed_mid_transfer_is_retried(fault: _Fault) -> None:
+    proc = fault.start_daemon(fault.path, "--exit-when-idle")
+    fault.wait_mid_transfer()
+    rsync = fault.wait_for(lambda: _rsync_pids(proc.pid), "the daemon's rsync")
     for pid in rsync:
         os.kill(pid, signal.SIGKILL)
 
-    _finish(proc)
-    item = queue_item(config, source.name)
-    assert item.state is State.VERIFIED and item.attempts >= 2
-    assert_identical(source, dest)
+    assert fault.finish_verified(proc).attempts >= 2
 
 
-def test_sshd_stopped_mid_transfer_then_restarted(
-    fault_setup: tuple[Any, Path, Path, Path],
-    sshd: PrivateSshd,
-    start_daemon: Callable[..., subprocess.Popen[bytes]],
-    wait_for: Callable[..., Any],
-    queue_item: Callable[..., Any],
-    assert_identical: Callable[[Path, Path], None],
-) -> None:
-    config, path, source, dest = fault_setup
-    proc = start_daemon(path, "--exit-when-idle")
-    wait_for(lambda: _mid_transfer(dest), "the first shard on the server")
+def test_sshd_stopped_mid_transfer_then_restarted(fault: _Fault, sshd: PrivateSshd) -> None:
+    proc = fault.start_daemon(fault.path, "--exit-when-idle")
+    fault.wait_mid_transfer()
     sshd.stop()
-    failed = wait_for(
-        lambda: (i := queue_item(config, source.name)) and i.attempts >= 1 and i, "a failed attempt"
-    )
+    failed = fault.wait_attempts(1, "a failed attempt")
     assert failed.state is not State.VERIFIED and failed.reason
     sshd.start()
 
-    _finish(proc)
-    assert queue_item(config, source.name).state is State.VERIFIED
-    assert_identical(source, dest)
+    fault.finish_verified(proc)
 
 
-def test_daemon_killed_with_sigkill_then_restarted(
-    fault_setup: tuple[Any, Path, Path, Path],
-    start_daemon: Callable[..., subprocess.Popen[bytes]],
-    wait_for: Callable[..., Any],
-    queue_item: Callable[..., Any],
-    assert_identical: Callable[[Path, Path], None],
-) -> None:
-    config, path, source, dest = fault_setup
-    proc = start_daemon(path)
-    wait_for(lambda: _mid_transfer(dest), "the first shard on the server")
-    rsync = wait_for(lambda: _rsync_pids(proc.pid), "the daemon's rsync")
+def test_daemon_killed_with_sigkill_then_restarted(fault: _Fault) -> None:
+    proc = fault.start_daemon(fault.path)
+    fault.wait_mid_transfer()
+    rsync = fault.wait_for(lambda: _rsync_pids(proc.pid), "the daemon's rsync")
     proc.kill()
     proc.wait()
     # The queue on disk still says what was going on, and no orphaned rsync writes on.
-    assert queue_item(config, source.name).state is State.IN_FLIGHT
-    wait_for(lambda: not any(_alive(pid) for pid in rsync), "the orphaned rsync to die")
+    assert fault.item().state is State.IN_FLIGHT
+    fault.wait_for(lambda: not any(_alive(pid) for pid in rsync), "the orphaned rsync to die")
 
-    _finish(start_daemon(path, "--exit-when-idle"))
-    assert queue_item(config, source.name).state is State.VERIFIED
-    assert_identical(source, dest)
+    fault.finish_verified(fault.start_daemon(fault.path, "--exit-when-idle"))
 
 
-def test_destination_unreachable_for_a_while(
-    fault_setup: tuple[Any, Path, Path, Path],
-    sshd: PrivateSshd,
-    start_daemon: Callable[..., subprocess.Popen[bytes]],
-    wait_for: Callable[..., Any],
-    queue_item: Callable[..., Any],
-    assert_identical: Callable[[Path, Path], None],
-) -> None:
-    config, path, source, dest = fault_setup
+def test_destination_unreachable_for_a_while(fault: _Fault, sshd: PrivateSshd) -> None:
     sshd.stop()
-    proc = start_daemon(path, "--exit-when-idle")
-    pending = wait_for(
-        lambda: (i := queue_item(config, source.name)) and i.attempts >= 3 and i,
-        "three failed attempts",
-    )
+    proc = fault.start_daemon(fault.path, "--exit-when-idle")
+    pending = fault.wait_attempts(3, "three failed attempts")
     assert pending.state is State.PENDING and "Connection refused" in pending.reason
     sshd.start()
 
-    _finish(proc)
-    item = queue_item(config, source.name)
-    assert item.state is State.VERIFIED and item.attempts >= 4
-    assert_identical(source, dest)
+    assert fault.finish_verified(proc).attempts >= 4
 
 
 def test_destination_file_damaged_keeping_size_and_mtime_is_found_and_repaired(

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from ptyflow._progress import count_progress
 from ptyflow.compress._center import measure_center
 from ptyflow.compress._compressor import Compressor
 from ptyflow.config.compress import CompressCommandConfig, CustomMasks
@@ -105,13 +105,7 @@ def compress_store(
     record = start_record("compress", config=config, inputs=inputs)
     geometry = ds.geometry
     batch = cfg.batch_frames
-    bar = Progress(
-        TextColumn("compress"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        disable=not progress,
-    )
+    bar = count_progress("compress", enabled=progress)
     writer = create_dataset(
         out_path,
         comp.metadata,

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, ValidationInfo
 
 from ptyflow._models import FiniteFloat, PositiveFloat, StrictModel
 from ptyflow.errors import ConfigError
@@ -21,12 +21,35 @@ __all__ = [
     "PositiveFloat",
     "StrictModel",
     "apply_overrides",
+    "existing_file_near_config",
     "format_validation_error",
     "load_toml",
+    "relative_to_config",
     "validate_config",
 ]
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def _config_dir(info: ValidationInfo) -> Path:
+    return Path((info.context or {}).get("config_dir") or Path.cwd())
+
+
+def relative_to_config(path: Path, info: ValidationInfo) -> Path:
+    """A path from a config, absolute: a relative one is relative to the config file's
+    directory (``validate_config``'s ``config_dir``), so a config works from anywhere."""
+    return (_config_dir(info) / path.expanduser()).resolve()
+
+
+def existing_file_near_config(path: Path, info: ValidationInfo, what: str) -> Path:
+    """``relative_to_config``, then ValueError naming ``what`` unless it is a file."""
+    resolved = relative_to_config(path, info)
+    if not resolved.is_file():
+        raise ValueError(
+            f"{what} {str(path)!r} not found at {resolved} (a relative path is "
+            f"relative to the config file's directory {_config_dir(info)})"
+        )
+    return resolved
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:

@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from ptyflow._models import FiniteFloat, PositiveFloat, StrictModel
+from ptyflow.config._base import existing_file_near_config
 
 __all__ = [
     "AnnularDetector",
@@ -119,15 +120,7 @@ class CustomMasks(StrictModel):
     @field_validator("path")
     @classmethod
     def _resolved(cls, path: Path, info: ValidationInfo) -> Path:
-        # Relative to the config file, so a config works from any working directory.
-        base = Path((info.context or {}).get("config_dir") or Path.cwd())
-        resolved = (base / path.expanduser()).resolve()
-        if not resolved.is_file():
-            raise ValueError(
-                f"mask file {str(path)!r} not found at {resolved} (a relative path is "
-                f"relative to the config file's directory {base})"
-            )
-        return resolved
+        return existing_file_near_config(path, info, "mask file")
 
 
 DetectorPreset = Annotated[

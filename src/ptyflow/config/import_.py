@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from ptyflow._models import FiniteFloat, PositiveFloat, StrictModel
+from ptyflow.config._base import relative_to_config
 from ptyflow.physics import Probe
 
 __all__ = [
@@ -36,12 +37,8 @@ __all__ = [
 
 
 def _relative_to_config(path: Path | None, info: ValidationInfo) -> Path | None:
-    """A relative path is relative to the config file (configs/README.md), so a config works
-    from any working directory. Existence is checked when the file is read."""
-    if path is None:
-        return None
-    base = Path((info.context or {}).get("config_dir") or Path.cwd())
-    return (base / path.expanduser()).resolve()
+    """Existence is checked when the file is read, not here."""
+    return None if path is None else relative_to_config(path, info)
 
 
 #: Axis names of a 4D source, in the store's order, and of a 3D stack of frames.

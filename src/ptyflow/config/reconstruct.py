@@ -103,7 +103,14 @@ class LossConfig(StrictModel):
 class RegularizeConfig(StrictModel):
     """Regularisers and constraints (0 / none = off)."""
 
-    tv_weight: NonNegativeFloat = Field(0.0, description="total-variation weight on the phase")
+    tv_weight: NonNegativeFloat | None = Field(
+        None,
+        description="total-variation weight on the phase (and 3× on the log-amplitude); "
+        "none: auto, low_dose_tv_weight when the auto loss is poisson (low dose), else 0",
+    )
+    low_dose_tv_weight: NonNegativeFloat = Field(
+        0.3, description="the auto tv_weight at low dose (docs/reconstruct.md)"
+    )
     lowpass_inv_A: PositiveFloat | None = Field(
         None, description="Gaussian low-pass of the object after each iteration [1/Å]"
     )

@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from ptyflow._models import PositiveFloat, StrictModel
+from ptyflow.config._base import existing_file_near_config
 from ptyflow.physics import CRYSTALS, Probe, known_elements
 
 __all__ = [
@@ -115,15 +116,7 @@ class PhaseImageSpecimen(StrictModel):
     @field_validator("path")
     @classmethod
     def _resolved(cls, path: Path, info: ValidationInfo) -> Path:
-        # Relative to the config file, so a config works from any working directory.
-        base = Path((info.context or {}).get("config_dir") or Path.cwd())
-        resolved = (base / path.expanduser()).resolve()
-        if not resolved.is_file():
-            raise ValueError(
-                f"phase image {str(path)!r} not found at {resolved} (a relative path is "
-                f"relative to the config file's directory {base})"
-            )
-        return resolved
+        return existing_file_near_config(path, info, "phase image")
 
 
 class ScanConfig(StrictModel):

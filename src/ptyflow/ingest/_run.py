@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from ptyflow._progress import count_progress
 from ptyflow.config.import_ import ImportConfig
 from ptyflow.dataset import (
     Acquisition,
@@ -175,13 +175,7 @@ def run_import(
     if scan.positions_path is not None:
         check_positions(scan.positions_path, scan.shape, scan.step_A, scan.rotation_deg)
     received = frames_received(config.source.frames_received_path, scan.shape)
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        disable=not progress,
-    )
+    bar = count_progress("{task.description}", enabled=progress)
     with Source(data_path, config.source.dataset, config.source.axes, scan.shape) as source, bar:
         task = bar.add_task("check", total=int(received.sum()))
         stats = _first_pass(source, received, config, lambda n: bar.advance(task, n))

@@ -40,6 +40,8 @@ __all__ = [
 
 _BUILT_IN: dict[str, str] = {
     "compress": "ptyflow.compress._rerun:RERUN",
+    "import": "ptyflow.ingest._rerun:RERUN",
+    "reconstruct": "ptyflow.reconstruct._rerun:RERUN",
     "simulate": "ptyflow.simulate._rerun:STORE",
     "simulate.truth": "ptyflow.simulate._rerun:TRUTH",
 }

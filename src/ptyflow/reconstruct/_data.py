@@ -72,6 +72,7 @@ class FrameSource:
             frames = frames[torch.from_numpy(sort)]
             frame_sum = frames.sum(dim=0, dtype=torch.float64).numpy()
             self._frames = prepare(frames).to(device)
+            self._flat_indices = torch.from_numpy(self.indices).to(device)
         else:
             for _, block, received in ds.iter_chunks():
                 frame_sum += np.asarray(block[received], dtype=np.float64).sum(axis=0)
@@ -81,10 +82,13 @@ class FrameSource:
     def batches(self, rng: np.random.Generator, batch_size: int) -> Iterator[Batch]:
         """One pass over every received frame in a seeded random order."""
         if self._frames is not None:
-            perm = rng.permutation(len(self.indices))
+            # One host-to-device copy per pass and none back: a per-batch round trip would
+            # make the host wait for the device's queue to drain every batch.
+            perm = torch.from_numpy(rng.permutation(len(self.indices))).to(self.device)
+            flat = self._flat_indices[perm]
             for start in range(0, len(perm), batch_size):
-                sel = torch.from_numpy(perm[start : start + batch_size]).to(self.device)
-                yield torch.from_numpy(self.indices)[sel.cpu()].to(self.device), self._frames[sel]
+                stop = start + batch_size
+                yield flat[start:stop], self._frames[perm[start:stop]]
             return
         yield from self._streamed(rng, batch_size)
 

@@ -121,6 +121,16 @@ def _initial_probe_power(source: FrameSource, build: Callable[[float], PtychoMod
     return float(frames.sum(dtype=torch.float64) / modelled)
 
 
+def _tv_weight(cfg: ReconstructConfig, loss_name: str) -> float:
+    """The configured TV weight, or for auto the low-dose one where auto chose Poisson: at a
+    few counts per pixel the unregularised fit spends the measured scattering on noise, and
+    the object's contrast shrinks (docs/reconstruct.md)."""
+    reg = cfg.regularize
+    if reg.tv_weight is not None:
+        return reg.tv_weight
+    return reg.low_dose_tv_weight if cfg.loss.kind == "auto" and loss_name == "poisson" else 0.0
+
+
 @dataclass
 class _Step:
     """One gradient step on one batch (a closure, as L-BFGS re-evaluates it)."""
@@ -139,7 +149,7 @@ class _Step:
         predicted = self.model(self.indices)
         loss = self.loss_fn(predicted, self.frames)
         if self.tv_weight:
-            loss = loss + self.tv_weight * total_variation(self.model.phase)
+            loss = loss + self.tv_weight * total_variation(self.model)
         loss.backward()
         for p in self.frozen:
             p.grad = None
@@ -198,14 +208,16 @@ def run_reconstruction(
     loss_name = choose_loss(
         config.loss.kind, source.signal_counts, config.loss.auto_poisson_below_counts
     )
+    tv = _tv_weight(config, loss_name)
     log.info(
-        "%s: %d frames (%s), %.3g counts per value where the signal is → %s loss; object %s px "
-        "of %.4f Å; rotation %.2f°",
+        "%s: %d frames (%s), %.3g counts per value where the signal is → %s loss, TV %g; "
+        "object %s px of %.4f Å; rotation %.2f°",
         store,
         len(source.indices),
         "cached" if source.cached else "streamed",
         source.signal_counts,
         loss_name,
+        tv,
         grid.shape,
         grid.pixel_size_A[0],
         rotation,
@@ -220,7 +232,6 @@ def run_reconstruction(
     history = IterationLog()
     ckpt = Checkpoint(checkpoint_path(out), model, optimizer, scheduler, history)
     start = ckpt.load() if resume else 0
-    tv = config.regularize.tv_weight
 
     with progress_bar(progress, n_iter, start) as bar:
         for iteration in range(start, n_iter):

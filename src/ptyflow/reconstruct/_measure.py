@@ -105,7 +105,9 @@ def choose_loss(kind: str, signal_counts: float, threshold: float) -> str:
 
 def data_error(model: torch.Tensor, data: torch.Tensor) -> torch.Tensor:
     """(Σ|√model − √data|, Σ√data) of a batch: the R-factor is the first over the second, a
-    data error independent of the loss being minimised. Left on the device."""
+    data error independent of the loss being minimised. Left on the device. Each batch sums
+    in float32 (pairwise, so accurate to ~1e-7; a float64 sum would first copy the batch to
+    float64) and the caller accumulates the batches in float64."""
     root = torch.sqrt(data.clamp(min=0))
-    error = (torch.sqrt(model.clamp(min=0)) - root).abs().sum(dtype=torch.float64)
-    return torch.stack([error, root.sum(dtype=torch.float64)])
+    error = (torch.sqrt(model.clamp(min=0)) - root).abs().sum()
+    return torch.stack([error, root.sum()]).to(torch.float64)

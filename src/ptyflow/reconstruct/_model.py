@@ -150,8 +150,9 @@ class PtychoModel(torch.nn.Module):
             if self.cfg.probe.fix_power:
                 power = (self.probe_k.abs() ** 2).sum()
                 self.probe_k.mul_(torch.sqrt(self.probe_power / power))
-        limit = self.cfg.positions.max_shift_A
-        self.delta_A.clamp_(-limit, limit)
+        if self.delta_A.requires_grad:  # else it stays zero: no kernel per batch for it
+            limit = self.cfg.positions.max_shift_A
+            self.delta_A.clamp_(-limit, limit)
 
     def transmission_(self) -> torch.Tensor:
         """The object (S, H, W) complex64, differentiable. Formed over the whole object (far

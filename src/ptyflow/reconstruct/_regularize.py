@@ -5,15 +5,29 @@ from __future__ import annotations
 import torch
 
 from ptyflow.config.reconstruct import RegularizeConfig
+from ptyflow.reconstruct._model import PtychoModel
 
 __all__ = ["filter_object", "total_variation"]
 
 
-def total_variation(phase: torch.Tensor) -> torch.Tensor:
-    """Mean isotropic total variation of each slice's phase (S, H, W)."""
-    dy = phase[:, 1:, :-1] - phase[:, :-1, :-1]
-    dx = phase[:, :-1, 1:] - phase[:, :-1, :-1]
+#: The log-amplitude's TV weight relative to the phase's: the amplitude of a thin specimen
+#: carries little signal, and left free it is where the fit puts the noise.
+AMPLITUDE_TV_FACTOR = 3.0
+
+
+def _tv(t: torch.Tensor) -> torch.Tensor:
+    dy = t[:, 1:, :-1] - t[:, :-1, :-1]
+    dx = t[:, :-1, 1:] - t[:, :-1, :-1]
     return torch.sqrt(dy**2 + dx**2 + 1e-8).mean()
+
+
+def total_variation(model: PtychoModel) -> torch.Tensor:
+    """Mean isotropic total variation of each slice's phase (S, H, W), plus that of the
+    log-amplitude where it is refined: left free, the amplitude soaks up the noise."""
+    tv = _tv(model.phase)
+    if model.log_amplitude.requires_grad:
+        tv = tv + AMPLITUDE_TV_FACTOR * _tv(model.log_amplitude)
+    return tv
 
 
 @torch.no_grad()

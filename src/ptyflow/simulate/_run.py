@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ptyflow._allocator import tune_allocator
 from ptyflow._files import partial_path, replace_directory
+from ptyflow._progress import count_progress
 from ptyflow._signals import signals_deferred
 from ptyflow.config.simulate import PhaseImageSpecimen, SimulateConfig
 from ptyflow.dataset import (
@@ -174,13 +174,7 @@ def run_simulation(
     plan = plan_simulation(config, out_path)
     noise = config.dose.poisson_noise
     fractions: list[np.ndarray] = []
-    bar = Progress(
-        TextColumn("simulate"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        disable=not progress,
-    )
+    bar = count_progress("simulate", enabled=progress)
     # The old store and truth (with --overwrite) stay until both new ones are finished.
     writer = create_dataset(
         out_path,

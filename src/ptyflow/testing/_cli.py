@@ -7,7 +7,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["TINY_SIMULATION", "run_cli"]
+__all__ = ["TINY_SIMULATION", "run_cli", "start_cli"]
 
 #: ``--set`` overrides that make ``configs/simulate.toml`` a seconds-long 6×5 scan.
 TINY_SIMULATION = [
@@ -35,5 +35,17 @@ def run_cli(
         capture_output=True,
         text=True,
         timeout=timeout_s,
+        env=None if env is None else dict(env),
+    )
+
+
+def start_cli(*args: str | Path, env: Mapping[str, str] | None = None) -> subprocess.Popen[str]:
+    """Start ``python -m ptyflow ARGS`` (a daemon, an emulator); stdout and stderr are pipes
+    of text. The caller waits for it or stops it."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "ptyflow", *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env=None if env is None else dict(env),
     )
