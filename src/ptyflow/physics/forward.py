@@ -49,8 +49,32 @@ def shift_ramps(shift_px: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
     return ramp_y[:, :, None] * ramp_x[:, None, :]
 
 
+class _ShiftedProbes(torch.autograd.Function):
+    """:func:`shifted_probes` whose backward takes the conjugate gradient h = ḡ that
+    :class:`_Multislice` hands down (a lazy view) without forming ḡ: with v = F⁻¹h, the
+    gradients Σ_b R̄_b·F g_b and Σ_m P̄_m·F g_m are the conjugates of Σ_b R_b·v_b and
+    Σ_m P_m·v_m, conjugated once they are summed (the probe's is M×N×N)."""
+
+    @staticmethod
+    def forward(ctx: Any, probe_k: torch.Tensor, ramps: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(probe_k, ramps)
+        return torch.fft.ifft2(probe_k[None] * ramps[:, None], norm="ortho")
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        probe_k, ramps = ctx.saved_tensors
+        need_probe, need_ramps = ctx.needs_input_grad
+        h = grad.conj() if grad.is_conj() else grad.conj_physical()
+        v = torch.fft.ifft2(h, norm="ortho")
+        grad_ramps = (v * probe_k[None]).sum(dim=1).conj() if need_ramps else None
+        grad_probe = v.mul_(ramps[:, None]).sum(dim=0).conj_physical() if need_probe else None
+        return grad_probe, grad_ramps
+
+
 def shifted_probes(probe_k: torch.Tensor, ramps: torch.Tensor) -> torch.Tensor:
     """Real-space probes (B, M, N, N) from modes ψ_m(k) (M, N, N) and ramps (B, N, N)."""
+    if torch.is_grad_enabled() and (probe_k.requires_grad or ramps.requires_grad):
+        return _ShiftedProbes.apply(probe_k, ramps)
     return torch.fft.ifft2(probe_k[None] * ramps[:, None], norm="ortho")
 
 
