@@ -49,12 +49,6 @@ def _score(result: Path, store: Path) -> Score:
     return score_result(result, store.with_suffix(".truth"))[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: gain now passes (0.864 with the low-dose TV default; 0.665 before) but r "
-    "0.9639 is 0.0006 short of noise-free 0.9945 − 0.03; phase_only would pass (0.966, gain "
-    "0.875) but is no safe default (docs/reconstruct.md)",
-)
 def test_low_dose_default_loss_keeps_the_contrast(tmp_path: Path) -> None:
     # 2×10⁴ e/Å²: 3,200 electrons per position, ~5 counts per pixel in the bright field.
     low = {"scan": {"shape": [16, 16]}, "dose": {"dose_e_per_A2": 2e4}}

@@ -21,9 +21,10 @@ from ptyflow.physics import Probe
 from ptyflow.provenance import artifact_ref, start_record
 from ptyflow.reconstruct._checkpoint import Checkpoint, checkpoint_path
 from ptyflow.reconstruct._data import FrameSource
+from ptyflow.reconstruct._dose import dose_defaults
 from ptyflow.reconstruct._figures import write_figures
 from ptyflow.reconstruct._geometry import nominal_positions_A, object_grid, resolve_rotation_deg
-from ptyflow.reconstruct._measure import LOSSES, Measurement, choose_loss, data_error
+from ptyflow.reconstruct._measure import LOSSES, Measurement, data_error
 from ptyflow.reconstruct._model import PtychoModel
 from ptyflow.reconstruct._progress import IterationLog, progress_bar
 from ptyflow.reconstruct._regularize import filter_object, total_variation
@@ -121,16 +122,6 @@ def _initial_probe_power(source: FrameSource, build: Callable[[float], PtychoMod
     return float(frames.sum(dtype=torch.float64) / modelled)
 
 
-def _tv_weight(cfg: ReconstructConfig, loss_name: str) -> float:
-    """The configured TV weight, or for auto the low-dose one where auto chose Poisson: at a
-    few counts per pixel the unregularised fit spends the measured scattering on noise, and
-    the object's contrast shrinks (docs/reconstruct.md)."""
-    reg = cfg.regularize
-    if reg.tv_weight is not None:
-        return reg.tv_weight
-    return reg.low_dose_tv_weight if cfg.loss.kind == "auto" and loss_name == "poisson" else 0.0
-
-
 @dataclass
 class _Step:
     """One gradient step on one batch (a closure, as L-BFGS re-evaluates it)."""
@@ -189,6 +180,7 @@ def run_reconstruction(
     device = _setup_torch(config)
     measurement = Measurement(ds, device)
     source = FrameSource(ds, device, config.engine.cache_limit_bytes, measurement.prepare)
+    config = dose_defaults(config, source.signal_counts)
     rotation = resolve_rotation_deg(ds, config.scan_rotation)
     nominal = nominal_positions_A(ds, rotation)
     margin = config.positions.max_shift_A if config.positions.refine else 0.0
@@ -205,10 +197,7 @@ def run_reconstruction(
         return PtychoModel(config, probe, grid, nominal, measurement, power).to(device)
 
     model = build(_initial_probe_power(source, build))
-    loss_name = choose_loss(
-        config.loss.kind, source.signal_counts, config.loss.auto_poisson_below_counts
-    )
-    tv = _tv_weight(config, loss_name)
+    loss_name, tv = config.loss.kind, config.regularize.tv_weight or 0.0
     log.info(
         "%s: %d frames (%s), %.3g counts per value where the signal is → %s loss, TV %g; "
         "object %s px of %.4f Å; rotation %.2f°",
