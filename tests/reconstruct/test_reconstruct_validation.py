@@ -107,3 +107,10 @@ def test_position_refinement_recovers_position_errors(tmp_path: Path) -> None:
     assert np.median(before) > 0.25
     assert np.median(after) < 0.05 and np.mean(after < 0.1) > 0.95
     assert r_refined > max(0.98, r_plain + 0.05)
+
+
+def test_lbfgs_reconstructs_a_thin_specimen(tmp_path: Path) -> None:
+    store = _simulate(tmp_path / "thin.zarr")
+    score = _score(_reconstruct(store, tmp_path / "r.zarr", optimizer={"kind": "lbfgs"}), store)
+    print(f"L-BFGS, 10 passes: r {score.pearson_r:.4f} gain {score.gain:.3f}")
+    assert score.pearson_r > 0.98 and score.gain == pytest.approx(1.0, abs=0.1)
