@@ -1,7 +1,8 @@
 """The reconstructor validated against ptyflow's own simulator, scored by ``ptyflow score``.
 
 Each test simulates a tiny thin specimen with a known ground truth, reconstructs it and
-scores the result: low-dose contrast, the scan-rotation sign, position refinement. Scans
+scores the result: low-dose contrast, the scan-rotation sign, position refinement, the
+L-BFGS optimiser. Scans
 are small and iterations few; the point each one proves still shows. (Checkpoint then
 resume: ``test_reconstruct_engine.py``.)
 """
@@ -77,7 +78,8 @@ def test_scan_rotation_sign_is_honoured_and_estimated(tmp_path: Path) -> None:
                      scan_rotation={"source": "value", "rotation_deg": -12.0}),
         store,
     )  # fmt: skip
-    print(f"+12° (metadata) r {right.pearson_r:.4f}; -12° r {wrong.pearson_r:.4f}")
+    print(f"+12° (metadata) r {right.pearson_r:.4f}; -12° r {wrong.pearson_r:.4f}; "
+          f"estimated {estimate:.2f}°")  # fmt: skip
     assert right.pearson_r > 0.98 and right.gain == pytest.approx(1.0, abs=0.1)
     assert wrong.pearson_r < 0.6  # the wrong sign scrambles the image
 
