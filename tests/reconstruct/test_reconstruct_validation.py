@@ -2,9 +2,8 @@
 
 Each test simulates a tiny thin specimen with a known ground truth, reconstructs it and
 scores the result: low-dose contrast, the scan-rotation sign, position refinement, the
-L-BFGS optimiser. Scans
-are small and iterations few; the point each one proves still shows. (Checkpoint then
-resume: ``test_reconstruct_engine.py``.)
+L-BFGS optimiser. Scans are small and iterations few; the point each one proves still
+shows. (Checkpoint then resume: ``test_reconstruct_engine.py``.)
 """
 
 from __future__ import annotations
