@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,13 +115,28 @@ def _schedule(cfg: ReconstructConfig, steps: int) -> Callable[[int], float]:
 
 
 def _frozen(model: PtychoModel, cfg: ReconstructConfig, iteration: int) -> list[torch.Tensor]:
-    """Parameters whose gradients are dropped this iteration (not yet refined, or never)."""
+    """Parameters left out of this iteration's graph (not yet refined, or never)."""
     frozen: list[torch.Tensor] = [] if cfg.probe.refine else [model.probe_k]
     if iteration < cfg.probe.refine_from_iteration:
         frozen += [model.probe_k, model.aberrations]
     if iteration < cfg.positions.refine_from_iteration:
         frozen += [model.delta_A, model.affine]
     return frozen
+
+
+@contextmanager
+def _left_out(params: list[torch.Tensor]) -> Iterator[None]:
+    """Frozen parameters leave the graph for an iteration, so autograd skips their backward
+    (the probe shift's FFT when neither the probe nor the positions are refined)."""
+    unique = list({id(p): p for p in params}.values())
+    flags = [p.requires_grad for p in unique]
+    for p in unique:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p, flag in zip(unique, flags, strict=True):
+            p.requires_grad_(flag)
 
 
 def _initial_probe_power(source: FrameSource, build: Callable[[float], PtychoModel]) -> float:
@@ -140,7 +156,6 @@ class _Step:
     model: PtychoModel
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
     optimizer: torch.optim.Optimizer
-    frozen: list[torch.Tensor]
     tv_weight: float
     indices: torch.Tensor
     frames: torch.Tensor
@@ -153,8 +168,6 @@ class _Step:
         if self.tv_weight:
             loss = loss + self.tv_weight * total_variation(self.model)
         loss.backward()
-        for p in self.frozen:
-            p.grad = None
         self.modelled = predicted.detach()
         return loss.detach()
 
@@ -247,15 +260,16 @@ def run_reconstruction(
             rng = np.random.default_rng([config.engine.seed, iteration])
             sums = torch.zeros(3, dtype=torch.float64, device=device)  # loss, |√m − √d|, √d
             count = 0
-            for indices, frames in source.batches(rng, batch):
-                step = _Step(model, loss_fn, optimizer, frozen, tv, indices, frames)
-                loss = step.run(lbfgs)
-                scheduler.step()
-                model.constrain()
-                assert step.modelled is not None
-                sums[0] += loss * len(indices)
-                sums[1:] += data_error(step.modelled, frames)
-                count += len(indices)
+            with _left_out(frozen):
+                for indices, frames in source.batches(rng, batch):
+                    step = _Step(model, loss_fn, optimizer, tv, indices, frames)
+                    loss = step.run(lbfgs)
+                    scheduler.step()
+                    model.constrain()
+                    assert step.modelled is not None
+                    sums[0] += loss * len(indices)
+                    sums[1:] += data_error(step.modelled, frames)
+                    count += len(indices)
             filter_object(model.phase, model.log_amplitude, config.regularize, grid.pixel_size_A)
             total, err_num, err_den = sums.tolist()
             history.add(total / count, err_num / err_den, time.perf_counter() - t0)
