@@ -1,0 +1,156 @@
+"""The compiled receive loop: libzmq called from a ``nogil`` Numba kernel, a batch at a time.
+
+``receive_batch`` drains up to ``batch_frames`` messages from the PULL socket without
+waiting and copies every part into one arena (a byte array), recording each part's offset
+and length and each message's parts, so Python runs once per batch, never per frame. A
+part that does not fit (a huge header appendix, or more parts than the tables hold) ends
+the batch: Python takes that message's remaining parts with pyzmq, in order.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numba
+import numpy as np
+import zmq
+from numpy.typing import NDArray
+
+from ptyflow.acquire import _native as c
+
+__all__ = ["Batch", "NativeReceiver"]
+
+c.load_native()
+_EAGAIN, _EINTR, _DONTWAIT = 11, 4, 1
+_OK, _SPILL = 0, 1  # _SPILL: the message in zmq_msg_t is unfinished, Python takes it
+_MSG_BYTES = 64  # sizeof(zmq_msg_t)
+_MAX_ARENA_BYTES = 64 << 20  # per batch in flight
+
+
+@numba.njit(nogil=True, cache=True)
+def _receive(
+    sock: Any, msg: Any, arena: Any, part_off: Any, part_len: Any, msg_part0: Any, max_msgs: Any
+) -> Any:
+    """Receive up to ``max_msgs`` messages; returns (messages, parts, status).
+
+    ``msg_part0[i]`` is the first part of message ``i`` (``msg_part0[n]`` the end). On
+    ``_SPILL`` the unfinished message's parts so far are recorded and its current part is
+    left in ``msg`` (initialised, unclosed); status < 0 is ``-errno``.
+    """
+    base = arena.ctypes.data
+    used, n_parts, n_msgs = 0, 0, 0
+    max_parts = part_off.size
+    while n_msgs < max_msgs:
+        first = n_parts
+        more = True
+        while more:
+            c.zmq_msg_init(msg)
+            # parts after the first are already here: ZeroMQ delivers messages atomically
+            rc = c.zmq_msg_recv(msg, sock, _DONTWAIT if n_parts == first else 0)
+            if rc < 0:
+                err = c.zmq_errno()
+                c.zmq_msg_close(msg)
+                if err == _EINTR:
+                    continue
+                msg_part0[n_msgs] = first
+                if err == _EAGAIN and n_parts == first:
+                    return n_msgs, first, _OK
+                return n_msgs, n_parts, -err
+            size = c.zmq_msg_size(msg)
+            if n_parts == max_parts or used + size > arena.size:
+                msg_part0[n_msgs] = first
+                return n_msgs, n_parts, _SPILL
+            c.memcpy(base + used, c.zmq_msg_data(msg), size)
+            part_off[n_parts], part_len[n_parts] = used, size
+            used += size
+            n_parts += 1
+            more = c.zmq_msg_more(msg) != 0
+            c.zmq_msg_close(msg)
+        msg_part0[n_msgs] = first
+        n_msgs += 1
+    msg_part0[n_msgs] = n_parts
+    return n_msgs, n_parts, _OK
+
+
+@dataclass
+class Batch:
+    """Messages received in one go: ``n`` messages in the arena, then ``extra`` (a spilled
+    message, as bytes) after them."""
+
+    arena: NDArray[np.uint8]
+    part_off: NDArray[np.int64]
+    part_len: NDArray[np.int64]
+    msg_part0: NDArray[np.int64]
+    n: int
+    extra: list[list[bytes]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, messages: Sequence[Sequence[bytes]]) -> Batch:
+        """A batch holding ``messages`` (tests, and callers without a socket)."""
+        parts = [bytes(p) for m in messages for p in m]
+        lens = np.array([len(p) for p in parts], np.int64)
+        counts = np.array([len(m) for m in messages], np.int64)
+        arena = np.frombuffer(b"".join(parts) or b"\0", np.uint8).copy()
+        part0 = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        return cls(arena, np.cumsum(lens) - lens, lens, part0, len(messages))
+
+    def __len__(self) -> int:
+        return self.n + len(self.extra)
+
+    def parts(self, i: int) -> list[bytes]:
+        """Message ``i``'s parts as bytes (the Python decoders' input)."""
+        if i >= self.n:
+            return self.extra[i - self.n]
+        a, b = self.msg_part0[i], self.msg_part0[i + 1]
+        offs, lens = self.part_off[a:b], self.part_len[a:b]
+        return [self.arena[o : o + n].tobytes() for o, n in zip(offs, lens, strict=True)]
+
+
+class NativeReceiver:
+    """Receives batches from ``sock`` with the compiled loop (one thread owns ``sock``)."""
+
+    def __init__(self, sock: zmq.Socket[Any], batch_frames: int, arena_bytes: int = 0) -> None:
+        self.sock = sock
+        self.batch_frames = batch_frames
+        #: Grows (to _MAX_ARENA_BYTES) when messages spill, so large frames stay fast.
+        self.arena_bytes = arena_bytes or max(1 << 20, batch_frames * 16384)
+        self.max_parts = 8 * batch_frames  # a v1 image has 4; a full header has up to 8
+        self._msg = np.zeros(_MSG_BYTES // 8, np.int64)  # zmq_msg_t: 64 bytes, 8-aligned
+        self._msg_addr = self._msg.ctypes.data
+        lib = ctypes.CDLL(str(c.load_native()["libzmq"]))
+        self._data, self._size, self._close = lib.zmq_msg_data, lib.zmq_msg_size, lib.zmq_msg_close
+        self._data.restype, self._size.restype = ctypes.c_void_p, ctypes.c_size_t
+        self._data.argtypes = self._size.argtypes = self._close.argtypes = [ctypes.c_void_p]
+
+    def receive(self) -> Batch:
+        """The messages that are here now (none if the socket is empty); never waits."""
+        arena = np.empty(self.arena_bytes, np.uint8)
+        part_off = np.empty(self.max_parts, np.int64)
+        part_len = np.empty(self.max_parts, np.int64)
+        msg_part0 = np.empty(self.batch_frames + 1, np.int64)
+        n, n_parts, status = _receive(self.sock.underlying, self._msg_addr, arena, part_off,
+                                      part_len, msg_part0, self.batch_frames)  # fmt: skip
+        batch = Batch(arena, part_off, part_len, msg_part0, n)
+        if status == _SPILL:
+            batch.extra.append(self._spilled(batch, n, n_parts))
+            self.arena_bytes = min(2 * self.arena_bytes, max(_MAX_ARENA_BYTES, self.arena_bytes))
+        elif status < 0:
+            raise zmq.ZMQError(-status)
+        return batch
+
+    def _spilled(self, batch: Batch, n: int, n_parts: int) -> list[bytes]:
+        """The unfinished message: its parts in the arena, the one in ``zmq_msg_t``, and
+        the rest from the socket."""
+        first = int(batch.msg_part0[n])
+        parts = [batch.arena[o : o + m].tobytes()
+                 for o, m in zip(batch.part_off[first:n_parts], batch.part_len[first:n_parts],
+                                 strict=True)]  # fmt: skip
+        size = self._size(self._msg_addr)
+        parts.append(ctypes.string_at(self._data(self._msg_addr), size))
+        self._close(self._msg_addr)
+        while self.sock.getsockopt(zmq.RCVMORE):
+            parts.append(self.sock.recv())
+        return parts
