@@ -32,6 +32,7 @@ __all__ = [
     "zmq_msg_more",
     "zmq_msg_recv",
     "zmq_msg_size",
+    "zmq_send",
 ]
 
 # Pointers are passed as uintp: the same register class as void* on every ABI Numba runs on.
@@ -42,6 +43,7 @@ zmq_msg_data: Any = types.ExternalFunction("zmq_msg_data", _p(_p))
 zmq_msg_size: Any = types.ExternalFunction("zmq_msg_size", _p(_p))
 zmq_msg_close: Any = types.ExternalFunction("zmq_msg_close", _i(_p))
 zmq_msg_more: Any = types.ExternalFunction("zmq_msg_more", _i(_p))
+zmq_send: Any = types.ExternalFunction("zmq_send", _i(_p, _p, types.size_t, _i))
 zmq_errno: Any = types.ExternalFunction("zmq_errno", _i())
 memcpy: Any = types.ExternalFunction("memcpy", _p(_p, _p, _p))
 #: size_t compression_decompress_buffer(algorithm, dst, dst_size, src, src_size, elem_size):

@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from ptyflow.acquire import _native as c
 
-__all__ = ["Batch", "NativeReceiver"]
+__all__ = ["Batch", "NativeReceiver", "send_messages"]
 
 c.load_native()
 _EAGAIN, _EINTR, _DONTWAIT = 11, 4, 1
@@ -75,6 +75,35 @@ def _receive(
     return n_msgs, n_parts, _OK
 
 
+@numba.njit(nogil=True, cache=True)
+def _send(sock: Any, arena: Any, part_off: Any, part_len: Any, msg_part0: Any) -> Any:
+    """Send the messages; returns (messages sent, 0) or, on an error, (sent, -errno)."""
+    base = arena.ctypes.data
+    for m in range(msg_part0.size - 1):
+        last = msg_part0[m + 1] - 1
+        for p in range(msg_part0[m], last + 1):
+            while c.zmq_send(sock, base + part_off[p], part_len[p], 0 if p == last else 2) < 0:
+                err = c.zmq_errno()
+                if err != _EINTR or p == msg_part0[m]:  # EINTR before a message: to Python
+                    return m, -err
+    return msg_part0.size - 1, 0
+
+
+def send_messages(sock: zmq.Socket[Any], messages: Sequence[Sequence[bytes]]) -> None:
+    """Send ``messages`` (blocking) from compiled code: the emulator, flat out. Parts that
+    are the same object are stored once (a detector's cached blobs)."""
+    batch = Batch.of(messages)
+    done = 0
+    while True:  # at least once: sending nothing loads the kernel (a warm-up)
+        sent, status = _send(sock.underlying, batch.arena, batch.part_off, batch.part_len,
+                             batch.msg_part0[done:])  # fmt: skip
+        done += sent
+        if status not in (0, -_EINTR):
+            raise zmq.ZMQError(-status)
+        if done == len(messages):
+            return
+
+
 @dataclass
 class Batch:
     """Messages received in one go: ``n`` messages in the arena, then ``extra`` (a spilled
@@ -89,13 +118,20 @@ class Batch:
 
     @classmethod
     def of(cls, messages: Sequence[Sequence[bytes]]) -> Batch:
-        """A batch holding ``messages`` (tests, and callers without a socket)."""
-        parts = [bytes(p) for m in messages for p in m]
-        lens = np.array([len(p) for p in parts], np.int64)
-        counts = np.array([len(m) for m in messages], np.int64)
-        arena = np.frombuffer(b"".join(parts) or b"\0", np.uint8).copy()
-        part0 = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        return cls(arena, np.cumsum(lens) - lens, lens, part0, len(messages))
+        """A batch holding ``messages``; a part object that recurs is stored once."""
+        stored: dict[int, int] = {}  # id(part) → its offset in the arena
+        unique: list[bytes] = []
+        offs, lens, used = [], [], 0
+        for part in (p for m in messages for p in m):
+            if id(part) not in stored:
+                stored[id(part)] = used
+                unique.append(part)
+                used += len(part)
+            offs.append(stored[id(part)])
+            lens.append(len(part))
+        arena = np.frombuffer(b"".join(unique) or b"\0", np.uint8).copy()
+        part0 = np.cumsum([0, *(len(m) for m in messages)], dtype=np.int64)
+        return cls(arena, np.array(offs, np.int64), np.array(lens, np.int64), part0, len(messages))
 
     def __len__(self) -> int:
         return self.n + len(self.extra)

@@ -35,7 +35,7 @@ from ptyflow.acquire._fast_v1 import FAST, Layouts, classify
 from ptyflow.acquire._manager import Event, SeriesManager
 from ptyflow.acquire._native_zmq import Batch, NativeReceiver
 from ptyflow.acquire._stream_v1 import Event as Decoded
-from ptyflow.acquire._stream_v1 import decode_v1
+from ptyflow.acquire._stream_v1 import decode_v1, encode_v1_image
 from ptyflow.acquire._stream_v2 import decode_v2
 from ptyflow.config.acquire import ReceiveConfig
 from ptyflow.errors import ConfigError
@@ -155,6 +155,13 @@ def decode_batch(
     return out
 
 
+def _warm_up(receiver: NativeReceiver) -> None:
+    """Load (or compile) the receive and decode kernels before connecting."""
+    receiver.receive()  # not connected yet: returns at once, empty
+    image = encode_v1_image(0, 0, np.zeros((8, 8), np.uint16), "<")
+    decode_batch("v1", True, {}, [image])
+
+
 class Pipeline:
     """Runs receive, decode and write until ``stop`` is set, then drains and finishes."""
 
@@ -177,6 +184,10 @@ class Pipeline:
         sock = ctx.socket(zmq.PULL)
         sock.setsockopt(zmq.RCVHWM, self.config.rcvhwm)
         sock.setsockopt(zmq.LINGER, 0)
+        t0 = time.perf_counter()
+        receiver = NativeReceiver(sock, self.config.batch_frames)
+        _warm_up(receiver)
+        log.info("acquire: receive and decode kernels ready in %.2f s", time.perf_counter() - t0)
         try:
             sock.connect(self.config.endpoint)
         except zmq.ZMQError as err:
@@ -198,7 +209,7 @@ class Pipeline:
 
         try:
             with ThreadPoolExecutor(self.config.decode_workers, "acquire-decode") as pool:
-                self._receive(sock, pool, decode, stop, on_progress)
+                self._receive(receiver, pool, decode, stop, on_progress)
                 self._pending.put(None)
                 writer.join()
         finally:
@@ -208,19 +219,18 @@ class Pipeline:
 
     def _receive(
         self,
-        sock: zmq.Socket[Any],
+        receiver: NativeReceiver,
         pool: ThreadPoolExecutor,
         decode: Callable[[Batch], list[Event]],
         stop: threading.Event,
         on_progress: Callable[[], None],
     ) -> None:
-        receiver = NativeReceiver(sock, self.config.batch_frames)
         while not stop.is_set() and self.manager.fatal is None:
             t0 = time.thread_time()
             batch = receiver.receive()
             if not len(batch):
                 self.manager.cpu.add("receive", time.thread_time() - t0)
-                sock.poll(_POLL_MS)
+                receiver.sock.poll(_POLL_MS)
                 on_progress()
                 continue
             self.messages_received += len(batch)
