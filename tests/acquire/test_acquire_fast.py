@@ -234,3 +234,11 @@ def test_batch_of_messages_round_trips() -> None:
     msgs = [[b"a", b""], [b"bc"], [b"", b"d", b"e"]]
     batch = Batch.of(msgs)
     assert [batch.parts(i) for i in range(len(batch))] == msgs
+
+
+def test_a_missing_library_is_named_with_where_it_was_looked_for() -> None:
+    from ptyflow.acquire._native import _find
+    from ptyflow.errors import PtyflowError
+
+    with pytest.raises(PtyflowError, match=r"pyzmq's libzmq.*libnothing\*.*/nowhere/libzmq\*"):
+        _find("libnothing", ["/nowhere/libzmq*.so*"], "pyzmq's libzmq")

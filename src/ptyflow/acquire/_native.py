@@ -9,6 +9,7 @@ among the libraries mapped into this process after importing ``zmq``.
 
 from __future__ import annotations
 
+import ctypes.util
 import functools
 import glob
 import os
@@ -69,39 +70,39 @@ def _mapped(prefix: str) -> Path | None:
     return None
 
 
-def _find(prefix: str, fallbacks: list[str], what: str) -> Path:
+def _find(prefix: str, fallbacks: list[str], what: str) -> str:
+    """A loaded library named ``prefix*``, else the first of ``fallbacks`` (glob patterns,
+    or bare names dlopen resolves), else a PtyflowError naming what was looked for."""
     found = _mapped(prefix)
-    if found is None:
-        found = next((Path(p) for pattern in fallbacks for p in sorted(glob.glob(pattern))), None)
+    for pattern in fallbacks:
+        if found is None:
+            found = (
+                Path(pattern) if "/" not in pattern else next(map(Path, glob.glob(pattern)), None)
+            )
     if found is None:
         raise PtyflowError(
-            f"cannot find {what}: looked for a loaded library named "
-            f"{prefix}* in /proc/self/maps, then for files {', '.join(fallbacks) or '(none)'}"
+            f"cannot find {what}: looked for a loaded library named {prefix}* in "
+            f"/proc/self/maps, then for {', '.join(fallbacks) or 'nothing else'}"
         )
-    return found
+    return str(found)
 
 
 @functools.cache
-def load_native() -> dict[str, Path]:
-    """Load the libraries the kernels call (once); returns what was loaded, for the logs."""
+def load_native() -> dict[str, str]:
+    """Load the libraries the kernels call (once); returns their paths, for the logs."""
     import _hashlib  # noqa: F401  (maps OpenSSL's libcrypto into the process)
 
     import zmq
     from dectris import compression
 
     zmq_dir = Path(zmq.__file__).parent
+    crypto = ctypes.util.find_library("crypto") or "/usr/lib*/libcrypto*"
     libs = {
-        "libzmq": _find(
-            "libzmq",
-            [
-                str(zmq_dir.parent / "pyzmq.libs" / "libzmq*.so*"),
-                str(zmq_dir / "backend" / "cython" / "libzmq*.so*"),
-            ],
-            "pyzmq's libzmq",
-        ),
-        "dectris-compression": Path(compression.__file__),
-        "libcrypto": _find("libcrypto", [], "OpenSSL's libcrypto (for MD5)"),
-    }
+        "libzmq": _find("libzmq", [str(zmq_dir.parent / "pyzmq.libs" / "libzmq*.so*")],
+                        "pyzmq's libzmq"),
+        "dectris-compression": str(compression.__file__),
+        "libcrypto": _find("libcrypto", [crypto], "OpenSSL's libcrypto (for MD5)"),
+    }  # fmt: skip
     for path in libs.values():
-        binding.load_library_permanently(str(path))
+        binding.load_library_permanently(path)
     return libs
