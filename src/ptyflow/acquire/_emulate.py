@@ -41,6 +41,7 @@ __all__ = ["EmulatorPlan", "FrameSource", "emulate", "parse_ids", "synthetic_fra
 _V1_ENCODING = {"bslz4": "bs{bits}-lz4<", "lz4": "lz4<", "raw": "<"}
 _DETECTOR_DTYPES = ("uint8", "uint16", "uint32")
 _CHUNK = 4096  # messages encoded at a time when sending flat out
+_WARM_FRAMES = 1024  # distinct frames encoded before the clock starts (at most)
 
 
 def parse_ids(text: str) -> frozenset[int]:
@@ -208,6 +209,12 @@ class _Encoder:
                 self._cache.pop(next(iter(self._cache)))
         return self._cache[k]
 
+    def warm(self, n_max: int = _WARM_FRAMES) -> None:
+        """Encode (cache) the first ``n_max`` distinct frames now (those that exist)."""
+        for k in range(min(len(self.source.frames), n_max)):
+            if k not in self.source.missing:
+                self._cached(k)
+
     def image(self, frame: int) -> list[bytes]:
         data, blob, rest = self._cached(frame % len(self.source.frames))
         faulty = frame in self.plan.corrupt or frame in self.plan.malformed
@@ -281,7 +288,7 @@ def emulate(
         if plan.garbage_before_header:
             sock.send_multipart([b"\xff not a header"])
         enc = _Encoder(source, plan, plan.series)
-        enc.image(0)  # encode once before timing starts
+        enc.warm()  # encode before timing starts: a detector has its frames ready
         send_messages(sock, [])  # load the compiled send loop
         sent, seconds = _send_series(sock, enc, plan, complete=False)
         if plan.restart:

@@ -25,25 +25,27 @@ __all__ = ["Batch", "NativeReceiver", "send_messages"]
 
 c.load_native()
 _EAGAIN, _EINTR, _DONTWAIT = 11, 4, 1
-_OK, _SPILL = 0, 1  # _SPILL: the message in zmq_msg_t is unfinished, Python takes it
+_OK, _SPILL, _AGAIN = 0, 1, 2  # _SPILL: the message in zmq_msg_t is unfinished: Python
+_FILL_WAIT_MS = 1  # a batch not full yet waits this long for more, so batches stay large
 _MSG_BYTES = 64  # sizeof(zmq_msg_t)
 _MAX_ARENA_BYTES = 64 << 20  # per batch in flight
 
 
 @numba.njit(nogil=True, cache=True)
 def _receive(
-    sock: Any, msg: Any, arena: Any, part_off: Any, part_len: Any, msg_part0: Any, max_msgs: Any
+    sock: Any, msg: Any, arena: Any, part_off: Any, part_len: Any, msg_part0: Any, state: Any
 ) -> Any:
-    """Receive up to ``max_msgs`` messages; returns (messages, parts, status).
+    """Receive until ``msg_part0`` is full (or nothing is waiting); returns the status.
 
-    ``msg_part0[i]`` is the first part of message ``i`` (``msg_part0[n]`` the end). On
-    ``_SPILL`` the unfinished message's parts so far are recorded and its current part is
-    left in ``msg`` (initialised, unclosed); status < 0 is ``-errno``.
+    ``state`` = (messages, parts, arena bytes used) so far, updated: a call continues the
+    batch. ``msg_part0[i]`` is the first part of message ``i`` (``msg_part0[n]`` the end).
+    On ``_SPILL`` the unfinished message's parts so far are recorded and its current part
+    is left in ``msg`` (initialised, unclosed); a status < 0 is ``-errno``.
     """
     base = arena.ctypes.data
-    used, n_parts, n_msgs = 0, 0, 0
-    max_parts = part_off.size
-    while n_msgs < max_msgs:
+    n_msgs, n_parts, used = state[0], state[1], state[2]
+    status = _OK
+    while n_msgs < msg_part0.size - 1 and status == _OK:
         first = n_parts
         more = True
         while more:
@@ -55,24 +57,23 @@ def _receive(
                 c.zmq_msg_close(msg)
                 if err == _EINTR:
                     continue
-                msg_part0[n_msgs] = first
-                if err == _EAGAIN and n_parts == first:
-                    return n_msgs, first, _OK
-                return n_msgs, n_parts, -err
+                status = _AGAIN if err == _EAGAIN and n_parts == first else -err
+                break
             size = c.zmq_msg_size(msg)
-            if n_parts == max_parts or used + size > arena.size:
-                msg_part0[n_msgs] = first
-                return n_msgs, n_parts, _SPILL
+            if n_parts == part_off.size or used + size > arena.size:
+                status = _SPILL
+                break
             c.memcpy(base + used, c.zmq_msg_data(msg), size)
             part_off[n_parts], part_len[n_parts] = used, size
             used += size
             n_parts += 1
             more = c.zmq_msg_more(msg) != 0
             c.zmq_msg_close(msg)
-        msg_part0[n_msgs] = first
-        n_msgs += 1
-    msg_part0[n_msgs] = n_parts
-    return n_msgs, n_parts, _OK
+        if status == _OK:
+            n_msgs += 1
+        msg_part0[n_msgs] = n_parts if status == _OK else first
+    state[0], state[1], state[2] = n_msgs, n_parts, used
+    return status
 
 
 @numba.njit(nogil=True, cache=True)
@@ -162,25 +163,32 @@ class NativeReceiver:
         self._data.argtypes = self._size.argtypes = self._close.argtypes = [ctypes.c_void_p]
 
     def receive(self) -> Batch:
-        """The messages that are here now (none if the socket is empty); never waits."""
+        """The messages that are here (none if the socket is empty). A batch that has begun
+        waits up to ``_FILL_WAIT_MS`` at a time for more, until full: few large batches
+        cost less CPU than many small ones."""
         arena = np.empty(self.arena_bytes, np.uint8)
         part_off = np.empty(self.max_parts, np.int64)
         part_len = np.empty(self.max_parts, np.int64)
-        msg_part0 = np.empty(self.batch_frames + 1, np.int64)
-        n, n_parts, status = _receive(self.sock.underlying, self._msg_addr, arena, part_off,
-                                      part_len, msg_part0, self.batch_frames)  # fmt: skip
-        batch = Batch(arena, part_off, part_len, msg_part0, n)
+        msg_part0 = np.zeros(self.batch_frames + 1, np.int64)
+        state = np.zeros(3, np.int64)
+        sock = self.sock.underlying
+        status = _receive(sock, self._msg_addr, arena, part_off, part_len, msg_part0, state)
+        while status == _AGAIN and 0 < state[0] < self.batch_frames:
+            if not self.sock.poll(_FILL_WAIT_MS):
+                break
+            status = _receive(sock, self._msg_addr, arena, part_off, part_len, msg_part0, state)
+        batch = Batch(arena, part_off, part_len, msg_part0, int(state[0]))
         if status == _SPILL:
-            batch.extra.append(self._spilled(batch, n, n_parts))
+            batch.extra.append(self._spilled(batch, int(state[1])))
             self.arena_bytes = min(2 * self.arena_bytes, max(_MAX_ARENA_BYTES, self.arena_bytes))
         elif status < 0:
             raise zmq.ZMQError(-status)
         return batch
 
-    def _spilled(self, batch: Batch, n: int, n_parts: int) -> list[bytes]:
+    def _spilled(self, batch: Batch, n_parts: int) -> list[bytes]:
         """The unfinished message: its parts in the arena, the one in ``zmq_msg_t``, and
         the rest from the socket."""
-        first = int(batch.msg_part0[n])
+        first = int(batch.msg_part0[batch.n])
         parts = [batch.arena[o : o + m].tobytes()
                  for o, m in zip(batch.part_off[first:n_parts], batch.part_len[first:n_parts],
                                  strict=True)]  # fmt: skip
