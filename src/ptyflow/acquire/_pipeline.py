@@ -1,14 +1,16 @@
 """The daemon's pipeline: receive → decode (+compress) workers → writer, overlapping.
+Python runs once per batch, never per frame.
 
-- The receiving thread is the only owner of the ZeroMQ PULL socket. It drains up to
-  ``batch_frames`` messages at a time without parsing them and hands each batch to a
-  worker pool. The futures go into a bounded queue in arrival order: when the writer falls
-  behind, the queue fills, the receiver blocks, ZeroMQ's receive high-water mark fills and
-  the sender blocks. Nothing is dropped, and memory is bounded by
-  ``max_batches_in_flight × batch_frames`` messages.
-- Workers parse and decode a whole batch (the C decoder releases the GIL), stack runs of
-  frames into blocks and compress them with the open series' ``Compressor`` (nogil Numba
-  kernels), returning the events in order.
+- The receiving thread is the only owner of the ZeroMQ PULL socket. A compiled loop
+  (``_native_zmq``) copies up to ``batch_frames`` messages into one arena without parsing
+  them; the batch goes to a worker pool. The futures go into a bounded queue in arrival
+  order: when the writer falls behind, the queue fills, the receiver blocks, ZeroMQ's
+  receive high-water mark fills and the sender blocks. Nothing is dropped, and memory is
+  bounded by ``max_batches_in_flight`` arenas.
+- Workers parse a whole batch in compiled code (``_fast_v1``; anything unusual goes to
+  ``decode_v1``/``decode_v2`` in order), decode each run of frames straight into one array
+  (``_fast_decode``: C decoder and MD5, nogil) and compress it with the open series'
+  ``Compressor`` (nogil Numba kernels), returning the events in order.
 - The writer thread takes futures in order, so series starts, frames and ends keep the
   order they arrived in, and feeds the events to the :class:`SeriesManager`.
 """
