@@ -71,6 +71,15 @@ def _digits(a: Any, i: Any, end: Any) -> Any:
 
 
 @_jit
+def _string_end(a: Any, i: Any, end: Any) -> Any:
+    """The closing quote of a string whose text starts at ``i``: printable ASCII without
+    escapes only (-1: anything else, which ``decode_v1`` then judges)."""
+    while i < end and a[i] != 34 and a[i] != 92 and 32 <= a[i] < 128:
+        i += 1
+    return i if i < end and a[i] == 34 else -1
+
+
+@_jit
 def _head(a: Any, i: Any, end: Any) -> Any:
     """Scan a ``dimage-1.0`` part: (ok, series, frame, hash offset or -1, hash length)."""
     series, frame, h_off, h_len, seen = -1, -1, -1, 0, 0
@@ -80,10 +89,8 @@ def _head(a: Any, i: Any, end: Any) -> Any:
     i = _ws(a, i + 1, end)
     while i < end and a[i] == 34:  # a key
         k0 = i + 1
-        i = k0
-        while i < end and a[i] != 34 and a[i] != 92 and 32 <= a[i] < 128:
-            i += 1
-        if i >= end or a[i] != 34:
+        i = _string_end(a, k0, end)
+        if i < 0:
             return False, 0, 0, -1, 0
         kn = i - k0
         i = _ws(a, i + 1, end)
@@ -92,10 +99,8 @@ def _head(a: Any, i: Any, end: Any) -> Any:
         i = _ws(a, i + 1, end)
         if i < end and a[i] == 34:  # a string value
             v0 = i + 1
-            i = v0
-            while i < end and a[i] != 34 and a[i] != 92 and 32 <= a[i] < 128:
-                i += 1
-            if i >= end or a[i] != 34:
+            i = _string_end(a, v0, end)
+            if i < 0:
                 return False, 0, 0, -1, 0
             vn = i - v0
             i += 1

@@ -1,15 +1,18 @@
 """The compiled receive loop: libzmq called from a ``nogil`` Numba kernel, a batch at a time.
 
-``receive_batch`` drains up to ``batch_frames`` messages from the PULL socket without
-waiting and copies every part into one arena (a byte array), recording each part's offset
-and length and each message's parts, so Python runs once per batch, never per frame. A
-part that does not fit (a huge header appendix, or more parts than the tables hold) ends
-the batch: Python takes that message's remaining parts with pyzmq, in order.
+``NativeReceiver.receive`` drains up to ``batch_frames`` messages from the PULL socket and
+copies every part into one arena (a byte array), recording each part's offset and length
+and each message's parts, so Python runs once per batch, never per frame. A part that
+does not fit (a huge header appendix, or more parts than the tables hold) ends the batch:
+Python takes that message's remaining parts with pyzmq, in order. ``send_messages`` is
+the emulator's counterpart (``zmq_send`` from compiled code).
 """
 
 from __future__ import annotations
 
 import ctypes
+import errno
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +27,7 @@ from ptyflow.acquire import _native as c
 __all__ = ["Batch", "NativeReceiver", "send_messages"]
 
 c.load_native()
-_EAGAIN, _EINTR, _DONTWAIT = 11, 4, 1
+_EAGAIN, _EINTR, _DONTWAIT, _SNDMORE = errno.EAGAIN, errno.EINTR, 1, 2
 _OK, _SPILL, _AGAIN = 0, 1, 2  # _SPILL: the message in zmq_msg_t is unfinished: Python
 _FILL_WAIT_MS = 1  # a batch not full yet waits this long for more, so batches stay large
 _MSG_BYTES = 64  # sizeof(zmq_msg_t)
@@ -83,7 +86,8 @@ def _send(sock: Any, arena: Any, part_off: Any, part_len: Any, msg_part0: Any) -
     for m in range(msg_part0.size - 1):
         last = msg_part0[m + 1] - 1
         for p in range(msg_part0[m], last + 1):
-            while c.zmq_send(sock, base + part_off[p], part_len[p], 0 if p == last else 2) < 0:
+            flags = 0 if p == last else _SNDMORE
+            while c.zmq_send(sock, base + part_off[p], part_len[p], flags) < 0:
                 err = c.zmq_errno()
                 if err != _EINTR or p == msg_part0[m]:  # EINTR before a message: to Python
                     return m, -err
@@ -91,8 +95,7 @@ def _send(sock: Any, arena: Any, part_off: Any, part_len: Any, msg_part0: Any) -
 
 
 def send_messages(sock: zmq.Socket[Any], messages: Sequence[Sequence[bytes]]) -> None:
-    """Send ``messages`` (blocking) from compiled code: the emulator, flat out. Parts that
-    are the same object are stored once (a detector's cached blobs)."""
+    """Send ``messages`` (blocking) from compiled code: the emulator, flat out."""
     batch = Batch.of(messages)
     done = 0
     while True:  # at least once: sending nothing loads the kernel (a warm-up)
@@ -119,11 +122,12 @@ class Batch:
 
     @classmethod
     def of(cls, messages: Sequence[Sequence[bytes]]) -> Batch:
-        """A batch holding ``messages``; a part object that recurs is stored once."""
+        """A batch holding ``messages``; a part object that recurs is stored once (the
+        emulator's cached blobs: less to copy)."""
         stored: dict[int, int] = {}  # id(part) → its offset in the arena
         unique: list[bytes] = []
         offs, lens, used = [], [], 0
-        for part in (p for m in messages for p in m):
+        for part in itertools.chain.from_iterable(messages):
             if id(part) not in stored:
                 stored[id(part)] = used
                 unique.append(part)
@@ -131,7 +135,7 @@ class Batch:
             offs.append(stored[id(part)])
             lens.append(len(part))
         arena = np.frombuffer(b"".join(unique) or b"\0", np.uint8).copy()
-        part0 = np.cumsum([0, *(len(m) for m in messages)], dtype=np.int64)
+        part0 = np.cumsum([0, *map(len, messages)], dtype=np.int64)
         return cls(arena, np.array(offs, np.int64), np.array(lens, np.int64), part0, len(messages))
 
     def __len__(self) -> int:
