@@ -77,10 +77,13 @@ class _Events:
         self._flush()
         self.out.append(ev)
 
-    def block(self, series: int, ids: NDArray[np.int64], data: NDArray[Any]) -> None:
-        """Frames of one series, stacked; compressed here if the series' compressor is ready."""
+    def block(
+        self, series: int, ids: NDArray[np.int64], data: NDArray[Any], comp: Any = None
+    ) -> None:
+        """Frames of one series, stacked; compressed here if the series' compressor is ready
+        (``comp``, or the one open now: the writer thread adds and removes them)."""
         self._flush()
-        comp = self.compressors.get(series)
+        comp = comp or self.compressors.get(series)
         if comp is None or data.shape[1:] != comp.in_shape or data.dtype != comp.in_dtype:
             self.out.append(FrameBlock(series, ids, data))  # the writer compresses or rejects
             return
@@ -101,6 +104,20 @@ class _Events:
             self.block(run[0].series, ids, np.stack([f.data for f in run]))
 
 
+_scratch = threading.local()  # each worker's decode buffer, reused batch after batch
+
+
+def _frames(n: int, shape: tuple[int, int], dtype: np.dtype[Any], reusable: bool) -> NDArray[Any]:
+    """An ``(n, *shape)`` array to decode into: the worker's own buffer if the frames are
+    compressed (and so released) before the next batch, else a new one for the writer."""
+    if not reusable:
+        return np.empty((n, *shape), dtype)
+    buf: NDArray[Any] | None = getattr(_scratch, "frames", None)
+    if buf is None or buf.shape[1:] != shape or buf.dtype != dtype or len(buf) < n:
+        buf = _scratch.frames = np.empty((max(n, 256), *shape), dtype)
+    return buf[:n]
+
+
 def _fast_runs(batch: Batch, layouts: Layouts, verify_hash: bool, events: _Events) -> None:
     """Decode the arena messages of a v1 batch: image runs in compiled code, one call per
     run of frames of one series and layout; every other message with ``decode_v1``."""
@@ -115,14 +132,16 @@ def _fast_runs(batch: Batch, layouts: Layouts, verify_hash: bool, events: _Event
             events.add(decode_v1(batch.parts(a), verify_hash))
             continue
         lay = table[layout[a]]
-        data = np.empty((b - a, *lay.shape), lay.dtype)
+        comp = events.compressors.get(int(series[a]))
+        reusable = comp is not None and (comp.in_shape, comp.in_dtype) == (lay.shape, lay.dtype)
+        data = _frames(b - a, lay.shape, lay.dtype, reusable)
         blob = batch.msg_part0[a:b] + 2
         ok = decode_into(batch.arena, batch.part_off[blob], batch.part_len[blob],
                          hash_off[a:b], lay.algorithm, verify_hash, data)  # fmt: skip
         i = 0
         for j in [*np.flatnonzero(~ok).tolist(), b - a]:  # failures: decode_v1 says why
             if j > i:
-                events.block(int(series[a]), frame[a + i : a + j], data[i:j])
+                events.block(int(series[a]), frame[a + i : a + j], data[i:j], comp)
             if j < b - a:
                 events.add(decode_v1(batch.parts(a + j), verify_hash))
             i = j + 1
