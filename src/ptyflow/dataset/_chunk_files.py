@@ -138,6 +138,8 @@ class ChunkFiles:
         index = np.full((*per_shard, 2), _EMPTY, dtype="<u8")
         parts, offset = [], 0
         for coords in morton_order_iter(per_shard):
+            if any(c * n >= m for c, n, m in zip(coords, self._inner, block.shape, strict=True)):
+                continue  # wholly outside the array: zarr stores no chunk there either
             where = tuple(
                 slice(c * n, (c + 1) * n) for c, n in zip(coords, self._inner, strict=True)
             )
