@@ -83,6 +83,7 @@ class ChunkFiles:
     def __init__(self, array: zarr.Array[Any], root: Path) -> None:
         self._array = array
         self._root = root
+        self._dirs: set[Path] = set()  # directories known to exist
         self._chunk: tuple[int, ...] = array.shards or array.chunks  # one file each
         self._fill = np.full((), array.fill_value, dtype=array.dtype)
         self._dtype = np.dtype(array.dtype).newbyteorder("<")
@@ -117,13 +118,16 @@ class ChunkFiles:
             return rel, None
         data = self._encoded(block)
         path = self._root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.parent not in self._dirs:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._dirs.add(path.parent)
         tmp = partial_path(path)
         try:
             tmp.write_bytes(data)
             os.replace(tmp, path)
-        finally:
+        except BaseException:
             tmp.unlink(missing_ok=True)  # a full disk must not leave a stray temp file
+            raise
         return rel, data
 
     def _encoded(self, block: NDArray[Any]) -> bytes:
