@@ -85,6 +85,7 @@ def test_public_surface_is_exactly_this() -> None:
         "truth_path",
         "validate_dataset",
         "write_truth_dir",
+        "writer_running",
     }
     for name in ptyflow.dataset.__all__:
         assert getattr(ptyflow.dataset, name) is not None

@@ -18,6 +18,7 @@ from ptyflow.dataset import (
     open_dataset,
     recover_dataset,
     validate_dataset,
+    writer_running,
 )
 from ptyflow.dataset import _writer as writer_module
 from ptyflow.errors import DatasetError
@@ -47,7 +48,14 @@ def _crashed_store(path: Path, md, frames: np.ndarray, n_written: int) -> Path:
     return path
 
 
-def test_frames_received_is_persisted_as_shards_land(tmp_path, make_metadata, make_frames):
+def _info_text(store: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    main(["info", str(store)])  # 1 for a crashed store: it is not valid yet
+    return " ".join(capsys.readouterr().out.split())  # unwrapped
+
+
+def test_frames_received_is_persisted_as_shards_land(
+    tmp_path, make_metadata, make_frames, capsys
+) -> None:
     md = make_metadata(scan_shape=(8, 8))
     frames = make_frames((8, 8), (16, 16))
     store = _crashed_store(tmp_path / "s.zarr", md, frames, n_written=40)  # 5 scan rows
@@ -56,6 +64,18 @@ def test_frames_received_is_persisted_as_shards_land(tmp_path, make_metadata, ma
     expected = np.zeros((8, 8), bool)
     expected[:4] = True  # rows 0-3 fill both shards of the first band; row 4 is buffered
     np.testing.assert_array_equal(ds.frames_received, expected)
+    assert not writer_running(store)  # the kernel dropped the dead writer's lock
+    assert "no writer is running" in _info_text(store, capsys)
+
+
+def test_recover_refuses_while_the_writer_runs(tmp_path, make_metadata, capsys) -> None:
+    path = tmp_path / "s.zarr"
+    writer = create_dataset(path, make_metadata(scan_shape=(4, 4)), dtype=np.uint16)
+    assert writer_running(path)
+    assert "no writer is running" not in _info_text(path, capsys)  # acquiring, and alive
+    with pytest.raises(DatasetError, match="another ptyflow process is writing it"):
+        recover_dataset(path)
+    writer.close()
 
 
 def test_recover_keeps_exactly_the_intact_frames(
@@ -122,11 +142,3 @@ def test_a_second_ctrl_c_while_closing_does_not_leave_it_half_sealed(
     assert (path / "manifest.json").is_file()
     assert open_dataset(path).state is DatasetState.COMPLETE
     assert validate_dataset(path, verify_checksums=True) == []
-
-
-def test_recover_refuses_while_the_writer_runs(tmp_path, make_metadata) -> None:
-    path = tmp_path / "s.zarr"
-    writer = create_dataset(path, make_metadata(scan_shape=(4, 4)), dtype=np.uint16)
-    with pytest.raises(DatasetError, match="another ptyflow process is writing it"):
-        recover_dataset(path)
-    writer.close()

@@ -13,6 +13,8 @@ import pytest
 
 from ptyflow.cli import main
 from ptyflow.config.transfer import DiskPolicyConfig
+from ptyflow.dataset import writer_running
+from ptyflow.dataset._lock import OutputLock
 from ptyflow.provenance import build_manifest, sha256_file, tree_hash
 from ptyflow.transfer import (
     LocalDestination,
@@ -283,3 +285,37 @@ def test_store_sealed_again_with_new_content_is_sent_again(
     assert first is not None and again is not None and again.state is State.VERIFIED
     assert again.tree_hash == tree_hash(manifest) != first.tree_hash
     assert_identical(store, root / store_name)
+
+
+def test_unsealed_store_without_a_writer_is_named_for_recover(
+    tmp_path: Path,
+    watch_dir: Path,
+    store_name: str,
+    make_config: Callable[..., Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = watch_dir / store_name
+    manifest = (store / "manifest.json").read_bytes()
+    (store / "manifest.json").unlink()  # unsealed
+    config, _ = make_config(tmp_path, watch_dir, str(tmp_path / "server"))
+    transfer = Transfer(config)
+
+    lock = OutputLock.acquire(store)  # a writer at work: nothing to say
+    transfer.scan()
+    assert writer_running(store)
+    assert transfer.queue.get(store_name).reason is None  # type: ignore[union-attr]
+
+    lock.release()  # the writer is gone without sealing: a crash
+    assert not writer_running(store)
+    with caplog.at_level("WARNING", logger="ptyflow.transfer"):
+        transfer.scan()
+        transfer.scan()  # said once, not every poll
+    item = transfer.queue.get(store_name)
+    assert item is not None and item.state is State.ACQUIRING
+    assert "ptyflow recover" in (item.reason or "")
+    assert [r.message for r in caplog.records].count(f"{store_name}: {item.reason}") == 1
+
+    (store / "manifest.json").write_bytes(manifest)  # sealed (as recover would)
+    transfer.scan()
+    item = transfer.queue.get(store_name)
+    assert item is not None and item.state is State.PENDING and item.reason is None

@@ -14,6 +14,7 @@ from ptyflow.dataset._compare import compare_stores
 from ptyflow.dataset._info import render_info
 from ptyflow.dataset._layout import default_codec
 from ptyflow.dataset._live import live_detectors
+from ptyflow.dataset._lock import writer_running
 from ptyflow.dataset._metadata import (
     SCHEMA_ID,
     SCHEMA_VERSION,
@@ -68,4 +69,5 @@ __all__ = [
     "truth_path",
     "validate_dataset",
     "write_truth_dir",
+    "writer_running",
 ]

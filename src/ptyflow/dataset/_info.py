@@ -10,6 +10,8 @@ from rich.console import Group
 from rich.table import Table
 from zarr.abc.codec import BytesBytesCodec
 
+from ptyflow.dataset._lock import writer_running
+from ptyflow.dataset._metadata import DatasetState
 from ptyflow.dataset._reader import Dataset, open_dataset
 from ptyflow.provenance import RECORD_NAME, ProvenanceRecord, content_hash
 
@@ -45,8 +47,11 @@ def _store_rows(ds: Dataset) -> list[tuple[str, str]]:
         " …" if len(missing) > _SHOW_MISSING else ""
     )
     dims = ds.metadata.nav_dims + ds.metadata.frame_dims
+    state = ds.state.value
+    if ds.state is DatasetState.ACQUIRING and not writer_running(ds.path):
+        state += " (no writer is running: crashed? `ptyflow recover` seals what arrived)"
     return [
-        ("state", ds.state.value),
+        ("state", state),
         ("shape", f"{ds.nav_shape + ds.frame_shape} ({', '.join(dims)})"),
         ("dtype", str(ds.dtype)),
         (

@@ -20,12 +20,28 @@ from pathlib import Path
 
 from ptyflow.errors import DatasetError
 
-__all__ = ["OutputLock", "lock_path"]
+__all__ = ["OutputLock", "lock_path", "writer_running"]
 
 
 def lock_path(target: Path) -> Path:
     """The lock file of ``target``: ``.NAME.lock`` beside it."""
     return target.with_name(f".{target.name}.lock")
+
+
+def writer_running(target: Path) -> bool:
+    """Whether a process holds the lock of ``target`` now (a store ``acquiring`` without
+    one is a crashed acquisition, for ``ptyflow recover``)."""
+    try:
+        fd = os.open(lock_path(target), os.O_RDONLY)
+    except OSError:
+        return False  # no lock file: every writer creates it before the store
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # refused while a writer holds it
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # drops our shared lock at once
+    return False
 
 
 class OutputLock:

@@ -70,19 +70,30 @@ def check_truth_dir(path: Path, overwrite: bool) -> None:
 
 
 def write_truth_dir(
-    path: Path, write_files: Callable[[Path], None], record: ProvenanceRecord
-) -> None:
+    path: Path,
+    write_files: Callable[[Path], None],
+    record: ProvenanceRecord,
+    *,
+    into_place: bool = True,
+) -> Path:
     """Have ``write_files`` fill a temp directory, seal it (manifest and the finished
-    ``record``, as a store), then rename it to ``path``: a crash leaves no half-written
-    truth that would block the next run."""
+    ``record`` naming ``path``, as a store), then rename it to ``path``: a crash leaves no
+    half-written truth that would block the next run. With ``into_place=False`` the sealed
+    temp directory is returned for the caller to swap in (with its store); an OSError
+    (disk full) becomes a DatasetError naming ``path``, and nothing is left behind."""
     tmp = partial_path(path)
     tmp.mkdir(parents=True)
     try:
         write_files(tmp)
         seal_directory(tmp, record, path)  # manifest and record, like a store
+        if not into_place:
+            return tmp
         os.replace(tmp, path)
-    except BaseException:
+        return path
+    except BaseException as err:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(err, OSError):
+            raise DatasetError(f"{path}: cannot write the ground truth: {err}") from err
         raise
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ptyflow._allocator import tune_allocator
-from ptyflow._files import partial_path, replace_directory
+from ptyflow._files import replace_directory
 from ptyflow._progress import count_progress
 from ptyflow._signals import signals_deferred
 from ptyflow.config.simulate import PhaseImageSpecimen, SimulateConfig
@@ -26,16 +25,14 @@ from ptyflow.dataset import (
     check_truth_dir,
     create_dataset,
     truth_path,
+    write_truth_dir,
 )
-from ptyflow.errors import DatasetError
 from ptyflow.physics import center_pixel, sigma_rad_per_VA
 from ptyflow.provenance import (
     RECORD_NAME,
     ArtifactRef,
-    ProvenanceRecord,
     artifact_ref,
     read_record,
-    seal_directory,
     start_record,
 )
 from ptyflow.simulate._plan import SimulationPlan, plan_simulation
@@ -76,25 +73,6 @@ def _metadata(plan: SimulationPlan) -> DatasetMetadata:
         ),
         compression=Compression(kind="none"),
     )
-
-
-def _write_truth(
-    plan: SimulationPlan, path: Path, beam_fraction: float, record: ProvenanceRecord
-) -> Path:
-    """Write the ground truth into a temp directory beside ``path`` and seal it (manifest,
-    record naming ``path``); return it. The caller renames it into place, so a crash leaves
-    no half-written truth."""
-    tmp = partial_path(path)
-    tmp.mkdir(parents=True)
-    try:
-        _write_truth_files(plan, tmp, beam_fraction)
-        seal_directory(tmp, record, path)  # manifest and record, like a store
-    except BaseException as err:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(err, OSError):  # disk full, I/O error: name what was being written
-            raise DatasetError(f"{path}: cannot write the ground truth: {err}") from err
-        raise
-    return tmp
 
 
 def _write_truth_files(plan: SimulationPlan, path: Path, beam_fraction: float) -> None:
@@ -210,7 +188,12 @@ def run_simulation(
             record_hash=sealed.record_hash,
         )
         truth_record = start_record("simulate.truth", config=config, inputs=[store_ref, *inputs])
-        new_truth = _write_truth(plan, truth_dir, beam_fraction, truth_record)
+        new_truth = write_truth_dir(
+            truth_dir,
+            lambda tmp: _write_truth_files(plan, tmp, beam_fraction),
+            truth_record,
+            into_place=False,
+        )
         with signals_deferred():  # the store and its truth are swapped in together
             writer.commit()
             replace_directory(new_truth, truth_dir)

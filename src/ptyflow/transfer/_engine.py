@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ptyflow._files import partial_path
 from ptyflow.config.transfer import TransferConfig
+from ptyflow.dataset import writer_running
 from ptyflow.errors import TransferError
 from ptyflow.provenance import (
     ArtifactRef,
@@ -46,6 +47,10 @@ from ptyflow.transfer._store_files import (
 __all__ = ["RECORD_SUFFIX", "Transfer", "TransferResult"]
 
 log = logging.getLogger("ptyflow.transfer")
+_ORPHANED = (
+    "not sealed and no process is writing it (a crashed acquisition?); "
+    "`ptyflow recover STORE` seals the frames that arrived, and it is sent then"
+)
 
 #: The transfer's own record sits beside the store on the destination: ``NAME`` + this.
 RECORD_SUFFIX = ".transfer.prov.json"
@@ -73,6 +78,7 @@ class Transfer:
         self.dest = destination or make_destination(config.destination)
         self.queue = Queue(config.queue_db)
         self._early_sent: dict[str, float] = {}
+        self._orphans: set[str] = set()  # unsealed stores without a writer, warned about
 
     def close(self) -> None:
         self.dest.close()
@@ -92,11 +98,21 @@ class Transfer:
         for store in find_stores(self.config.source.watch_dir):
             sealed = is_sealed(store)
             self.queue.add(store.name, store, sealed=sealed)
+            if not sealed:
+                self._check_writer(store)
             # Replaced by a new store of the same name (sealed again): that is new data.
             done = verified.get(store.name)
             if sealed and done is not None and manifest_tree_hash(store) != done.tree_hash:
                 log.info("%s: sealed again with new content since verified; sending it", store.name)
                 self.queue.resend(store.name)
+
+    def _check_writer(self, store: Path) -> None:
+        """An unsealed store whose writer is gone waits for ``ptyflow recover``: say so once."""
+        orphaned = not writer_running(store)
+        if orphaned and store.name not in self._orphans:
+            log.warning("%s: %s", store.name, _ORPHANED)
+        (self._orphans.add if orphaned else self._orphans.discard)(store.name)
+        self.queue.note_acquiring(store.name, _ORPHANED if orphaned else None)
 
     def run(self, *, exit_when_idle: bool = False, stop: threading.Event | None = None) -> None:
         """Work until ``stop`` is set, or (``exit_when_idle``) no sealed store is left to send."""

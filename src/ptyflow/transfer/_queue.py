@@ -106,9 +106,18 @@ class Queue:
             )
             if sealed:
                 db.execute(
-                    "UPDATE stores SET state = ?, updated_utc = ? WHERE name = ? AND state = ?",
+                    "UPDATE stores SET state = ?, reason = NULL, updated_utc = ? "
+                    "WHERE name = ? AND state = ?",
                     (State.PENDING, now, name, State.ACQUIRING),
                 )
+
+    def note_acquiring(self, name: str, reason: str | None) -> None:
+        """Say why a store still ``acquiring`` is not progressing (None: it is)."""
+        with self._db() as db:
+            db.execute(
+                "UPDATE stores SET reason = ? WHERE name = ? AND state = ? AND reason IS NOT ?",
+                (reason, name, State.ACQUIRING, reason),
+            )
 
     def recover(self) -> int:
         """At start-up: interrupted and failed stores are tried again. Returns their number."""
