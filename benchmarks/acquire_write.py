@@ -51,7 +51,7 @@ FRAME = (96, 96)
 NX = 256  # scan width
 
 
-def _config(kind: str, out: Path, n_frames: int) -> AcquireConfig:
+def _config(kind: str, out: Path, n_frames: int, overrides: list[str]) -> AcquireConfig:
     return load_toml(
         ROOT / "configs" / "acquire.toml",
         AcquireConfig,
@@ -61,6 +61,7 @@ def _config(kind: str, out: Path, n_frames: int) -> AcquireConfig:
             "detector.pixel_size_inv_A=0.05",
             "status.enabled=false",
             *KINDS[kind],
+            *overrides,
         ],
     )
 
@@ -78,7 +79,7 @@ def _baseline(path: Path, like: zarr.Array, block: np.ndarray) -> float:
         fill_value=like.fill_value,
     )
     sy, sx = base.shards[:2]  # type: ignore[index]
-    shard = block.reshape(sy, sx, *block.shape[1:])
+    shard = np.resize(block, (sy, sx, *block.shape[1:]))  # the frames, repeated
     t0 = time.perf_counter()
     for y in range(0, base.shape[0], sy):
         for x in range(0, base.shape[1], sx):
@@ -86,9 +87,11 @@ def _baseline(path: Path, like: zarr.Array, block: np.ndarray) -> float:
     return time.perf_counter() - t0
 
 
-def run_one(kind: str, n_frames: int, block: int, tmp: Path) -> dict[str, Any]:
+def run_one(
+    kind: str, n_frames: int, block: int, tmp: Path, overrides: list[str]
+) -> dict[str, Any]:
     """Time one series through ``SeriesManager.handle``; return the row's figures."""
-    config = _config(kind, tmp / kind, n_frames)
+    config = _config(kind, tmp / kind, n_frames, overrides)
     manager = SeriesManager(config)
     raw = synthetic_frames(256, FRAME, seed=1)
     start = SeriesStart(1, "v1", {}, None, n_frames, None)
@@ -143,6 +146,10 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=65536, help="a multiple of 256")
     parser.add_argument("--block", type=int, default=256, help="frames per FrameBlock")
     parser.add_argument("--kinds", nargs="*", default=list(KINDS), choices=list(KINDS))
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE",
+        help="acquire config override, e.g. output.codec=zstd or output.shard_nav=[16,32]",
+    )  # fmt: skip
     parser.add_argument("--profile", metavar="FILE", help="cProfile one kind into FILE")
     parser.add_argument("--one", choices=list(KINDS), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -152,16 +159,17 @@ def main() -> None:
                 import cProfile
 
                 with cProfile.Profile() as prof:
-                    row = run_one(args.one, args.frames, args.block, Path(tmp))
+                    row = run_one(args.one, args.frames, args.block, Path(tmp), args.set)
                 prof.dump_stats(args.profile)
             else:
-                row = run_one(args.one, args.frames, args.block, Path(tmp))
+                row = run_one(args.one, args.frames, args.block, Path(tmp), args.set)
         print(json.dumps(row))
         return
     console = Console(width=160)
     table = Table(
         title=f"acquire write side: {args.frames:,} frames (96×96 uint16 compressed), "
         f"blocks of {args.block}, SeriesManager.handle → sealed store"
+        + (f", {' '.join(args.set)}" if args.set else "")
     )
     cols = ("compress", "B/frame", "frames/s", "MB/s", "baseline /s", "vs baseline",
             "CPU s/1k", "peak RSS MB", "seal s", "lost", "disk ratio")  # fmt: skip
@@ -170,7 +178,7 @@ def main() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "OMP_NUM_THREADS": "1"}
     for kind in args.kinds:
         cmd = [sys.executable, __file__, "--one", kind, "--frames", str(args.frames)]
-        cmd += ["--block", str(args.block)]
+        cmd += ["--block", str(args.block), *(f"--set={o}" for o in args.set)]
         if args.profile:
             cmd += ["--profile", f"{args.profile}.{kind}"]
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
