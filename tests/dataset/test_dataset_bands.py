@@ -62,3 +62,24 @@ def test_writer_stores_exactly_what_arrived(
     np.testing.assert_array_equal(stored[received], frames[received])
     assert (stored[~received] == 0).all()  # gaps hold the fill value, not stale memory
     assert validate_dataset(tmp_path / "s.zarr", verify_checksums=True) == []
+
+
+def test_a_run_into_a_band_it_evicted_patches_that_band(
+    tmp_path: Path, make_metadata: Callable[..., DatasetMetadata]
+) -> None:
+    """Bands of 4 frames (2 rows of 2). Frames 15 (band 3) and 7 (band 1) open two bands;
+    the run 8…14 opens band 2, which evicts band 3 (opened first), then reaches band 3:
+    frames 12…14 must be patched into its shard on disk, keeping frame 15."""
+    md = make_metadata(scan_shape=(8, 2), det_shape=(2, 2))
+    frames = np.arange(1, 65, dtype=np.uint16).reshape(16, 2, 2)
+    with create_dataset(
+        tmp_path / "s.zarr", md, dtype=np.uint16, shard_nav=(2, 2), chunk_nav=(1, 1)
+    ) as writer:
+        writer.write_frames(15, frames[15:16])
+        writer.write_frames(7, frames[7:8])
+        writer.write_frames(8, frames[8:15])
+    ds = open_dataset(tmp_path / "s.zarr")
+    received = np.zeros(16, bool)
+    received[7:16] = True
+    np.testing.assert_array_equal(ds.frames_received.reshape(-1), received)
+    np.testing.assert_array_equal(np.asarray(ds.data_array[...]).reshape(16, 2, 2)[7:], frames[7:])

@@ -11,6 +11,7 @@ gaps (filled with the fill value). Memory: the open bands plus the shards being 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -67,6 +68,12 @@ class BandBuffer:
         """The index tuple in the shard grid of flat shard index ``shard``."""
         return tuple(int(k) for k in np.unravel_index(shard, self._geometry.shard_grid))
 
+    def pieces(self, start: int, stop: int) -> list[tuple[int, int]]:
+        """Flat range ``[start, stop)`` cut where it passes from one band into the next."""
+        rows = np.arange(start // self._nx, (stop - 1) // self._nx + 1)
+        cuts = (rows[1:][np.diff(self._band_of_row(rows)) != 0] * self._nx).tolist()
+        return list(itertools.pairwise([start, *cuts, stop]))
+
     def shard_ids(self, start: int, stop: int) -> NDArray[np.intp]:
         """Flat index in the shard grid of each frame in flat range ``[start, stop)``."""
         row, x = np.divmod(np.arange(start, stop), self._nx)
@@ -78,8 +85,9 @@ class BandBuffer:
         return t * self._n_bands_y + y // self._sy
 
     def put(self, flat: int, frames: NDArray[Any]) -> Iterator[ReadyShard]:
-        """Place ``frames`` at flat indices ``flat …`` (none in a shard already handed
-        out); yield the shards that became whole, and any evicted to make room."""
+        """Place ``frames`` at flat indices ``flat …``, all in one band (:meth:`pieces`) and
+        none in a shard already handed out; yield the shards that became whole, and any
+        evicted to make room (never of this band)."""
         i, stop = flat, flat + len(frames)
         while i < stop:
             row, x = divmod(i, self._nx)

@@ -14,6 +14,7 @@ equal zarr's own, byte for byte.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -28,13 +29,19 @@ from zarr.codecs import BloscCodec, BytesCodec, Crc32cCodec, ShardingCodec
 from zarr.core.indexing import morton_order_iter
 
 from ptyflow._files import partial_path
+from ptyflow.provenance import ManifestEntry
 
-__all__ = ["ChunkFiles"]
+__all__ = ["ChunkFiles", "manifest_entry"]
 
 _EMPTY = 2**64 - 1  # the shard index's (offset, length) of a chunk that is not stored
 _SHUFFLE = {"noshuffle": 0, "shuffle": 1, "bitshuffle": 2}
 
 Encode = Callable[[bytes | memoryview], bytes]
+
+
+def manifest_entry(data: bytes) -> ManifestEntry:
+    """The manifest entry of a file holding ``data`` (hashed from memory, not re-read)."""
+    return {"sha256": hashlib.sha256(data).hexdigest(), "size_bytes": len(data)}
 
 
 def _crc32c(data: bytes | memoryview) -> bytes:

@@ -15,7 +15,6 @@ submitted, on the caller's thread.
 from __future__ import annotations
 
 import collections
-import hashlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ import numpy as np
 import zarr
 from numpy.typing import NDArray
 
-from ptyflow.dataset._chunk_files import ChunkFiles
+from ptyflow.dataset._chunk_files import ChunkFiles, manifest_entry
 from ptyflow.provenance import ManifestEntry
 
 __all__ = ["ShardPool", "WrittenShard"]
@@ -128,9 +127,6 @@ class ShardPool:
         except Exception as err:
             mark_error = err
         if data is None:  # zarr patched the file: hash it while it is in the page cache
-            with open(self._root / rel, "rb") as fh:  # small reads keep memory low
-                digest = hashlib.file_digest(fh, "sha256").hexdigest()
-            size = (self._root / rel).stat().st_size
-        else:
-            digest, size = hashlib.sha256(data).hexdigest(), len(data)
-        return _Landed(rel, {"sha256": digest, "size_bytes": size}, mark_error)
+            with open(self._root / rel, "rb") as fh:
+                data = fh.read()  # compressed: a few MB at most
+        return _Landed(rel, manifest_entry(data), mark_error)

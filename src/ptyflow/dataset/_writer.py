@@ -13,7 +13,6 @@ the caller goes on; a frame counts as received only once its shard is on disk.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import logging
 import math
@@ -29,8 +28,8 @@ from numpy.typing import NDArray
 
 from ptyflow._files import replace_directory
 from ptyflow._signals import signals_deferred
-from ptyflow.dataset._bands import BandBuffer
-from ptyflow.dataset._chunk_files import ChunkFiles
+from ptyflow.dataset._bands import BandBuffer, ReadyShard
+from ptyflow.dataset._chunk_files import ChunkFiles, manifest_entry
 from ptyflow.dataset._layout import (
     ATTRS_KEY,
     DATA,
@@ -235,15 +234,15 @@ class DatasetWriter:
                 self._live_sums = np.full((*self.nav_shape, 5), np.nan)
             self._live_sums.reshape(-1, 5)[start:stop] = live
         flat_accepted[start:stop] = True  # before placing: a shard it completes goes at once
-        late = self._handed[self._bands.shard_ids(start, stop)]
-        edges = [0, *(np.flatnonzero(np.diff(late)) + 1).tolist(), len(late)]
-        for a, b in itertools.pairwise(edges):  # one piece unless frames arrive late
-            if late[a]:
-                self._patch(start + a, frames[a:b])
-            else:
-                for ready in self._bands.put(start + a, frames[a:b]):
-                    self._handed[ready.shard] = True
-                    self._submit(ready.nav, ready.block, self._accepted[ready.nav])
+        for p0, p1 in self._bands.pieces(start, stop):  # band by band: placing one may
+            late = self._handed[self._bands.shard_ids(p0, p1)]  # hand out (evict) others
+            edges = [p0, *(p0 + np.flatnonzero(np.diff(late)) + 1).tolist(), p1]
+            for a, b in itertools.pairwise(edges):  # one run unless frames arrive late
+                if late[a - p0]:
+                    self._patch(a, frames[a - start : b - start])
+                else:
+                    for ready in self._bands.put(a, frames[a - start : b - start]):
+                        self._hand_out(ready)
 
     def sync(self) -> None:
         """Wait until every full shard handed over is on disk and marked received.
@@ -336,6 +335,11 @@ class DatasetWriter:
             self._submit(nav, block, np.ones(block.shape[: len(pos)], dtype=bool))
             self.sync()  # zarr read, patched and rewrote that shard
 
+    def _hand_out(self, ready: ReadyShard) -> None:
+        """Queue a shard the band buffer let go of (whole, or with gaps) to be written."""
+        self._handed[ready.shard] = True
+        self._submit(ready.nav, ready.block, self._accepted[ready.nav])
+
     def _submit(
         self, nav: tuple[slice, ...], block: NDArray[Any], received: NDArray[np.bool_]
     ) -> None:
@@ -372,10 +376,7 @@ class DatasetWriter:
         if data is None:  # zarr patched it: hashed when sealing
             self._mark_hashes.pop(rel, None)
         else:
-            self._mark_hashes[rel] = {
-                "sha256": hashlib.sha256(data).hexdigest(),
-                "size_bytes": len(data),
-            }
+            self._mark_hashes[rel] = manifest_entry(data)
 
     def _settle_marks(self) -> None:
         """Make the marks on disk equal the frames stored: unmark shards written after one
@@ -397,8 +398,7 @@ class DatasetWriter:
         with signals_deferred():  # a second Ctrl-C must not leave the store half-sealed
             for ready in self._bands.drain():
                 try:
-                    self._handed[ready.shard] = True
-                    self._submit(ready.nav, ready.block, self._accepted[ready.nav])
+                    self._hand_out(ready)
                 except Exception as err:  # keep the other shards; this one's frames stay missing
                     error = error or err
             try:
