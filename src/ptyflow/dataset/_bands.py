@@ -68,11 +68,25 @@ class BandBuffer:
         """The index tuple in the shard grid of flat shard index ``shard``."""
         return tuple(int(k) for k in np.unravel_index(shard, self._geometry.shard_grid))
 
-    def pieces(self, start: int, stop: int) -> list[tuple[int, int]]:
-        """Flat range ``[start, stop)`` cut where it passes from one band into the next."""
-        rows = np.arange(start // self._nx, (stop - 1) // self._nx + 1)
-        cuts = (rows[1:][np.diff(self._band_of_row(rows)) != 0] * self._nx).tolist()
-        return list(itertools.pairwise([start, *cuts, stop]))
+    def pieces(self, start: int, stop: int) -> list[tuple[int, int, int]]:
+        """Flat range ``[start, stop)`` cut where it passes from one band into the next:
+        ``(start, stop, band)`` each (band: its index over time steps and shard rows)."""
+        first, last = start // self._nx, (stop - 1) // self._nx
+        band = int(self._band_of_row(first))
+        if band == int(self._band_of_row(last)):  # the usual case
+            return [(start, stop, band)]
+        rows = np.arange(first, last + 1)
+        bands = self._band_of_row(rows)
+        cut = np.flatnonzero(np.diff(bands)) + 1
+        edges = [start, *(rows[cut] * self._nx).tolist(), stop]
+        return [
+            (a, b, int(k))
+            for (a, b), k in zip(itertools.pairwise(edges), bands[[0, *cut]], strict=True)
+        ]
+
+    def band_shards(self, band: int) -> slice:
+        """The flat shard indices of ``band``."""
+        return slice(band * self._n_cols, (band + 1) * self._n_cols)
 
     def shard_ids(self, start: int, stop: int) -> NDArray[np.intp]:
         """Flat index in the shard grid of each frame in flat range ``[start, stop)``."""

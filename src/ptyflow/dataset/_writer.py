@@ -234,8 +234,12 @@ class DatasetWriter:
                 self._live_sums = np.full((*self.nav_shape, 5), np.nan)
             self._live_sums.reshape(-1, 5)[start:stop] = live
         flat_accepted[start:stop] = True  # before placing: a shard it completes goes at once
-        for p0, p1 in self._bands.pieces(start, stop):  # band by band: placing one may
-            late = self._handed[self._bands.shard_ids(p0, p1)]  # hand out (evict) others
+        for p0, p1, band in self._bands.pieces(start, stop):  # band by band: placing one
+            if not self._handed[self._bands.band_shards(band)].any():  # may evict others
+                for ready in self._bands.put(p0, frames[p0 - start : p1 - start]):
+                    self._hand_out(ready)  # the usual case: none of this band written yet
+                continue
+            late = self._handed[self._bands.shard_ids(p0, p1)]
             edges = [p0, *(p0 + np.flatnonzero(np.diff(late)) + 1).tolist(), p1]
             for a, b in itertools.pairwise(edges):  # one run unless frames arrive late
                 if late[a - p0]:
