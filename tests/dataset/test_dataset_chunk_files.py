@@ -82,3 +82,12 @@ def test_part_of_a_shard_is_patched_by_zarr(tmp_path: Path) -> None:
     expected[1, 2:4] = 99
     np.testing.assert_array_equal(ours[...], expected)
     assert not list((tmp_path / "ours").rglob("*.partial"))
+
+
+def test_a_block_over_several_chunks_goes_through_zarr(tmp_path: Path) -> None:
+    """A region reaching the array's edge but wider than one chunk is not one file."""
+    ours, _ = _pair(tmp_path, shape=(6, 10), chunks=(4, 4), dtype=bool, fill_value=False)
+    marks = np.random.default_rng(3).random((6, 10)) < 0.5
+    _, data = ChunkFiles(ours, tmp_path / "ours").write((slice(0, 6), slice(0, 10)), marks)
+    assert data is None
+    np.testing.assert_array_equal(ours[...], marks)

@@ -116,8 +116,8 @@ class ChunkFiles:
     def write(self, nav: tuple[slice, ...], block: NDArray[Any]) -> tuple[str, bytes | None]:
         """Store ``block`` at navigation slices ``nav``; return (file, its bytes or None)."""
         rel = self.key(nav)
-        whole = all(
-            s.start % n == 0 and s.stop in (s.start + n, dim)
+        whole = all(  # exactly one chunk, clipped at the array's edge
+            s.start % n == 0 and s.stop == min(s.start + n, dim)
             for s, n, dim in zip(nav, self._chunk, self._array.shape, strict=False)
         )
         if self._encode is None or not whole:
