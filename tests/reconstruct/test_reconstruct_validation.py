@@ -1,9 +1,9 @@
 """The reconstructor validated against ptyflow's own simulator, scored by ``ptyflow score``.
 
 Each test simulates a tiny thin specimen with a known ground truth, reconstructs it and
-scores the result: low-dose contrast, the scan-rotation sign, position refinement. Scans
-are small and iterations few; the point each one proves still shows. (Checkpoint then
-resume: ``test_reconstruct_engine.py``.)
+scores the result: low-dose contrast, the scan-rotation sign, position refinement, the
+L-BFGS optimiser. Scans are small and iterations few; the point each one proves still
+shows. (Checkpoint then resume: ``test_reconstruct_engine.py``.)
 """
 
 from __future__ import annotations
@@ -49,12 +49,6 @@ def _score(result: Path, store: Path) -> Score:
     return score_result(result, store.with_suffix(".truth"))[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: gain now passes (0.864 with the low-dose TV default; 0.665 before) but r "
-    "0.9639 is 0.0006 short of noise-free 0.9945 − 0.03; phase_only would pass (0.966, gain "
-    "0.875) but is no safe default (docs/reconstruct.md)",
-)
 def test_low_dose_default_loss_keeps_the_contrast(tmp_path: Path) -> None:
     # 2×10⁴ e/Å²: 3,200 electrons per position, ~5 counts per pixel in the bright field.
     low = {"scan": {"shape": [16, 16]}, "dose": {"dose_e_per_A2": 2e4}}
@@ -83,7 +77,8 @@ def test_scan_rotation_sign_is_honoured_and_estimated(tmp_path: Path) -> None:
                      scan_rotation={"source": "value", "rotation_deg": -12.0}),
         store,
     )  # fmt: skip
-    print(f"+12° (metadata) r {right.pearson_r:.4f}; -12° r {wrong.pearson_r:.4f}")
+    print(f"+12° (metadata) r {right.pearson_r:.4f}; -12° r {wrong.pearson_r:.4f}; "
+          f"estimated {estimate:.2f}°")  # fmt: skip
     assert right.pearson_r > 0.98 and right.gain == pytest.approx(1.0, abs=0.1)
     assert wrong.pearson_r < 0.6  # the wrong sign scrambles the image
 
@@ -113,3 +108,10 @@ def test_position_refinement_recovers_position_errors(tmp_path: Path) -> None:
     assert np.median(before) > 0.25
     assert np.median(after) < 0.05 and np.mean(after < 0.1) > 0.95
     assert r_refined > max(0.98, r_plain + 0.05)
+
+
+def test_lbfgs_reconstructs_a_thin_specimen(tmp_path: Path) -> None:
+    store = _simulate(tmp_path / "thin.zarr")
+    score = _score(_reconstruct(store, tmp_path / "r.zarr", optimizer={"kind": "lbfgs"}), store)
+    print(f"L-BFGS, 10 passes: r {score.pearson_r:.4f} gain {score.gain:.3f}")
+    assert score.pearson_r > 0.98 and score.gain == pytest.approx(1.0, abs=0.1)

@@ -50,8 +50,10 @@ class ProbeConfig(StrictModel):
 
     refine: bool = Field(True, description="refine the probe pixels")
     refine_from_iteration: NonNegativeInt = Field(1, description="first iteration that does")
-    refine_aberrations: bool = Field(
-        False, description="refine the C_nm coefficients instead of free pixels"
+    refine_aberrations: bool | None = Field(
+        None,
+        description="refine the C_nm coefficients instead of free pixels; none: auto, the "
+        "coefficients at low dose (auto loss picks poisson) with one probe mode, else pixels",
     )
     defocus_A: FiniteFloat | None = Field(
         None, description="start from this defocus (= −C10) [Å] instead of the metadata's"

@@ -21,9 +21,10 @@ from ptyflow.physics import Probe
 from ptyflow.provenance import artifact_ref, start_record
 from ptyflow.reconstruct._checkpoint import Checkpoint, checkpoint_path
 from ptyflow.reconstruct._data import FrameSource
+from ptyflow.reconstruct._dose import dose_defaults
 from ptyflow.reconstruct._figures import write_figures
 from ptyflow.reconstruct._geometry import nominal_positions_A, object_grid, resolve_rotation_deg
-from ptyflow.reconstruct._measure import LOSSES, Measurement, choose_loss, data_error
+from ptyflow.reconstruct._measure import LOSSES, Measurement, data_error
 from ptyflow.reconstruct._model import PtychoModel
 from ptyflow.reconstruct._progress import IterationLog, progress_bar
 from ptyflow.reconstruct._regularize import filter_object, total_variation
@@ -83,17 +84,28 @@ def _optimizer(model: PtychoModel, cfg: ReconstructConfig) -> torch.optim.Optimi
         return torch.optim.Adam(groups)
     if o.kind == "sgd":
         return torch.optim.SGD(groups, lr=o.lr_object, momentum=o.momentum)
+    # One L-BFGS iteration per pass, its step from a strong-Wolfe line search that starts
+    # at the quasi-Newton step (lr 1). With torch's default max_eval (5/4 × max_iter = 1)
+    # the line search had no evaluation left, so every step was the bare trial step:
+    # min(1, 1/|g|₁)·lr, then lr = 0.05 of the quasi-Newton step (low-dose gain 0.003
+    # after 20 passes). No tolerances: the gradients of a mean loss are small in absolute
+    # terms, and the iteration count decides when to stop.
     return torch.optim.LBFGS(
         [p for g in groups for p in g["params"] if p.requires_grad],
-        lr=o.lr_object,
+        lr=1.0,
         history_size=10,
         max_iter=1,
+        max_eval=6,
+        tolerance_grad=0.0,
+        tolerance_change=0.0,
         line_search_fn="strong_wolfe",
     )
 
 
 def _schedule(cfg: ReconstructConfig, steps: int) -> Callable[[int], float]:
     o, end = cfg.optimizer, cfg.optimizer.final_lr_fraction
+    if o.kind == "lbfgs":  # the line search sets the step
+        return lambda s: 1.0
     if o.schedule == "cosine":
         return lambda s: end + (1 - end) * 0.5 * (1 + math.cos(math.pi * min(s / steps, 1.0)))
     if o.schedule == "step":
@@ -119,16 +131,6 @@ def _initial_probe_power(source: FrameSource, build: Callable[[float], PtychoMod
     with torch.no_grad():
         modelled = unit(indices).sum(dtype=torch.float64)
     return float(frames.sum(dtype=torch.float64) / modelled)
-
-
-def _tv_weight(cfg: ReconstructConfig, loss_name: str) -> float:
-    """The configured TV weight, or for auto the low-dose one where auto chose Poisson: at a
-    few counts per pixel the unregularised fit spends the measured scattering on noise, and
-    the object's contrast shrinks (docs/reconstruct.md)."""
-    reg = cfg.regularize
-    if reg.tv_weight is not None:
-        return reg.tv_weight
-    return reg.low_dose_tv_weight if cfg.loss.kind == "auto" and loss_name == "poisson" else 0.0
 
 
 @dataclass
@@ -189,6 +191,7 @@ def run_reconstruction(
     device = _setup_torch(config)
     measurement = Measurement(ds, device)
     source = FrameSource(ds, device, config.engine.cache_limit_bytes, measurement.prepare)
+    config = dose_defaults(config, source.signal_counts)
     rotation = resolve_rotation_deg(ds, config.scan_rotation)
     nominal = nominal_positions_A(ds, rotation)
     margin = config.positions.max_shift_A if config.positions.refine else 0.0
@@ -205,10 +208,7 @@ def run_reconstruction(
         return PtychoModel(config, probe, grid, nominal, measurement, power).to(device)
 
     model = build(_initial_probe_power(source, build))
-    loss_name = choose_loss(
-        config.loss.kind, source.signal_counts, config.loss.auto_poisson_below_counts
-    )
-    tv = _tv_weight(config, loss_name)
+    loss_name, tv = config.loss.kind, config.regularize.tv_weight or 0.0
     log.info(
         "%s: %d frames (%s), %.3g counts per value where the signal is → %s loss, TV %g; "
         "object %s px of %.4f Å; rotation %.2f°",
@@ -226,6 +226,13 @@ def run_reconstruction(
     optimizer = _optimizer(model, config)
     n_iter = config.optimizer.iterations
     lbfgs = config.optimizer.kind == "lbfgs"
+    if lbfgs and not source.cached:
+        raise ConfigError(
+            f"optimizer.kind = 'lbfgs' takes full-batch steps, but {store}'s frames exceed "
+            f"engine.cache_limit_bytes ({config.engine.cache_limit_bytes}) and would stream "
+            "shard by shard, mixing shards in one curvature history: raise the limit or use "
+            "optimizer.kind = 'adam'"
+        )
     batch = len(source.indices) if lbfgs else config.optimizer.batch_size
     steps = n_iter * math.ceil(len(source.indices) / batch)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(config, steps))

@@ -86,7 +86,8 @@ class PtychoModel(torch.nn.Module):
         self.register_buffer("aperture", torch.from_numpy(aperture.astype(np.float32)))
         mags, phis = aberration_coefficients(probe.aberrations)
         self.aberrations = torch.nn.Parameter(
-            torch.from_numpy(np.stack([mags, phis])), requires_grad=cfg.probe.refine_aberrations
+            torch.from_numpy(np.stack([mags, phis])),
+            requires_grad=bool(cfg.probe.refine_aberrations),  # None (auto) is resolved before
         )
         base = probe.fourier(wgrid).astype(np.complex64) * np.sqrt(probe_power)
         modes = [base * np.sqrt(1.0 - cfg.probe.second_mode_power * (m > 1))]
