@@ -20,6 +20,7 @@ import zmq
 from numpy.typing import NDArray
 
 from ptyflow.acquire._codecs import encode_bslz4, encode_lz4
+from ptyflow.acquire._native_zmq import send_messages
 from ptyflow.acquire._stream_v1 import (
     encode_v1_end,
     encode_v1_header,
@@ -39,6 +40,8 @@ __all__ = ["EmulatorPlan", "FrameSource", "emulate", "parse_ids", "synthetic_fra
 
 _V1_ENCODING = {"bslz4": "bs{bits}-lz4<", "lz4": "lz4<", "raw": "<"}
 _DETECTOR_DTYPES = ("uint8", "uint16", "uint32")
+_CHUNK = 4096  # messages encoded at a time when sending flat out
+_WARM_FRAMES = 1024  # distinct frames encoded before the clock starts (at most)
 
 
 def parse_ids(text: str) -> frozenset[int]:
@@ -206,6 +209,12 @@ class _Encoder:
                 self._cache.pop(next(iter(self._cache)))
         return self._cache[k]
 
+    def warm(self, n_max: int = _WARM_FRAMES) -> None:
+        """Encode (cache) the first ``n_max`` distinct frames now (those that exist)."""
+        for k in range(min(len(self.source.frames), n_max)):
+            if k not in self.source.missing:
+                self._cached(k)
+
     def image(self, frame: int) -> list[bytes]:
         data, blob, rest = self._cached(frame % len(self.source.frames))
         faulty = frame in self.plan.corrupt or frame in self.plan.malformed
@@ -242,11 +251,13 @@ def _send_series(
     order = clean.order(enc.n_frames, enc.source.missing)
     period_s = 1.0 / plan.rate_hz if plan.rate_hz else 0.0
     t0 = time.perf_counter()
-    for sent, frame in enumerate(order):
-        if period_s:
-            delay = t0 + sent * period_s - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
+    if not period_s:  # flat out: encode a chunk in Python, send it from compiled code
+        for a in range(0, len(order), _CHUNK):
+            send_messages(sock, [enc.image(frame) for frame in order[a : a + _CHUNK]])
+    for sent, frame in enumerate(order if period_s else []):
+        delay = t0 + sent * period_s - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
         sock.send_multipart(enc.image(frame))
     seconds = time.perf_counter() - t0
     if complete or plan.stop_after is None:
@@ -277,7 +288,8 @@ def emulate(
         if plan.garbage_before_header:
             sock.send_multipart([b"\xff not a header"])
         enc = _Encoder(source, plan, plan.series)
-        enc.image(0)  # encode once before timing starts
+        enc.warm()  # encode before timing starts: a detector has its frames ready
+        send_messages(sock, [])  # load the compiled send loop
         sent, seconds = _send_series(sock, enc, plan, complete=False)
         if plan.restart:
             clean = replace(plan, corrupt=frozenset(), malformed=frozenset())

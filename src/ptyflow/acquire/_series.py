@@ -32,6 +32,7 @@ from ptyflow.dataset import (
     Detector,
     Scan,
     create_dataset,
+    default_codec,
 )
 from ptyflow.errors import PtyflowError
 from ptyflow.physics import center_pixel
@@ -159,6 +160,7 @@ class SeriesRecorder:
                 dtype=self.compressor.out_dtype,
                 shard_nav=config.output.shard_nav,
                 chunk_nav=config.output.chunk_nav,
+                codec=default_codec(config.output.codec),
                 masks=self.compressor.masks,
             )
         self.error: str | None = None
@@ -178,12 +180,27 @@ class SeriesRecorder:
             self.compressor.compress(block.data, out, live)
             block = FrameBlock(block.series, block.ids, out, live, self.compressor)
         ids = block.ids
-        keep = ids < c.expected
+        n = len(ids)
+        first = int(ids[0]) if n else 0
+        if (
+            n
+            and first >= 0
+            and first + n <= c.expected
+            and int(ids[-1]) == first + n - 1
+            and (n == 1 or bool((np.diff(ids) == 1).all()))
+            and not self.seen[first : first + n].any()
+        ):  # the usual block: one run of new frames, written as it came (no copies)
+            c.out_of_order += min(n, max(0, self.max_seen - first))  # ids below the max
+            self.max_seen = max(self.max_seen, first + n - 1)
+            self.seen[first : first + n] = True
+            self._write(first, block.data, block.live)  # type: ignore[arg-type]
+            return
+        keep = (ids >= 0) & (ids < c.expected)
         c.out_of_range += int((~keep).sum())
         # the first copy of each id wins: earlier in this block, or in an earlier block
-        _, first = np.unique(ids, return_index=True)
-        unique = np.zeros(len(ids), dtype=bool)
-        unique[first] = True
+        _, first_copy = np.unique(ids, return_index=True)
+        unique = np.zeros(n, dtype=bool)
+        unique[first_copy] = True
         fresh = keep & unique & ~self.seen[np.where(keep, ids, 0)]
         c.duplicate += int((keep & ~fresh).sum())
         ids = ids[fresh]

@@ -79,6 +79,11 @@ class OutputConfig(StrictModel):
     )
     shard_nav: Pair = Field((16, 16), description="scan positions per shard file (y, x)")
     chunk_nav: Pair = Field((4, 4), description="scan positions per compressed chunk (y, x)")
+    codec: Literal["lz4", "zstd"] = Field(
+        "lz4",
+        description="Blosc codec of data, with bitshuffle: lz4 keeps up with the detector, "
+        "zstd (level 1) writes ~1.7× smaller files at a third of the speed",
+    )
 
 
 class StatusConfig(StrictModel):

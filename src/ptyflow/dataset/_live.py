@@ -101,6 +101,16 @@ class LiveImages:
                 signals = np.where(np.isnan(sums), signals, sums)
         else:
             signals = sums
+        self._set(nav, signals, received)
+
+    def update_from_sums(self, received: NDArray[np.bool_], sums: NDArray[np.floating]) -> None:
+        """Fill the images where ``received`` from the five weight sums ``(*nav, 5)`` of
+        every position, computed by the compression stage (one pass over the scan)."""
+        self._set((slice(None),) * received.ndim, sums, received)
+
+    def _set(
+        self, nav: tuple[slice, ...], signals: NDArray[np.floating], received: NDArray[np.bool_]
+    ) -> None:
         bf, adf, total, sy, sx = np.moveaxis(signals, -1, 0)
         with np.errstate(invalid="ignore", divide="ignore"):
             com_y = np.where(total != 0, sy / total, np.nan)

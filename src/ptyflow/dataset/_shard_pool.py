@@ -3,17 +3,18 @@
 Blosc/zstd and the CRC-32C release the GIL, so a few threads encode and write shards side
 by side while the caller keeps buffering frames. At most ``max_pending`` shards are in
 flight; :meth:`ShardPool.submit` blocks on the oldest beyond that, so memory stays bounded.
-Right after its shard file is written, a thread persists the shard's marks in
-``frames_received`` (``mark``), so a crashed writer's store knows the shards that landed
-whatever the caller was doing; and hashes the file while its bytes are still in the page
-cache, so sealing the store needs no re-read of its data (:attr:`ShardPool.hashes` feeds
-the manifest). Shards are acknowledged in the order submitted, on the caller's thread.
+Whole shards are encoded in one pass (:class:`._chunk_files.ChunkFiles`), not through
+zarr's per-chunk pipeline. Right after its shard file is written, a thread persists the
+shard's marks in ``frames_received`` (``mark``), so a crashed writer's store knows the
+shards that landed whatever the caller was doing; and hashes the bytes it wrote (or, for
+a shard zarr patched, the file), so sealing the store needs no re-read of its data
+(:attr:`ShardPool.hashes` feeds the manifest). Shards are acknowledged in the order
+submitted, on the caller's thread.
 """
 
 from __future__ import annotations
 
 import collections
-import hashlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ import numpy as np
 import zarr
 from numpy.typing import NDArray
 
+from ptyflow.dataset._chunk_files import ChunkFiles, manifest_entry
 from ptyflow.provenance import ManifestEntry
 
 __all__ = ["ShardPool", "WrittenShard"]
@@ -66,7 +68,7 @@ class ShardPool:
     def __init__(
         self, array: zarr.Array, root: Path, mark: Mark, threads: int, max_pending: int
     ) -> None:
-        self._array = array
+        self._files = ChunkFiles(array, root)
         self._mark = mark
         self._root = root
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="shard")
@@ -83,9 +85,8 @@ class ShardPool:
         self, nav: tuple[slice, ...], block: NDArray[Any], received: NDArray[np.bool_]
     ) -> Iterator[WrittenShard]:
         """Queue a write; yield the oldest shards done (or failed) to make room for it."""
-        # Bound to the method as it is now (a test may patch zarr.Array after queueing).
-        setitem = self._array.__setitem__
-        future = self._pool.submit(self._write, setitem, nav, block, received)
+        # Bound to the method as it is now (a test may patch it after queueing).
+        future = self._pool.submit(self._write, self._files.write, nav, block, received)
         self._pending.append(WrittenShard(nav, block, received, future))
         while len(self._pending) > self._max_pending:
             yield self._next()
@@ -114,23 +115,18 @@ class ShardPool:
 
     def _write(
         self,
-        setitem: Any,
+        write: Callable[[tuple[slice, ...], NDArray[Any]], tuple[str, bytes | None]],
         nav: tuple[slice, ...],
         block: NDArray[Any],
         received: NDArray[np.bool_],
     ) -> _Landed:
-        setitem(nav, block)
+        rel, data = write(nav, block)
         mark_error = None
         try:
             self._mark(nav, received)
         except Exception as err:
             mark_error = err
-        shards = self._array.shards or self._array.chunks
-        coords = tuple(s.start // n for s, n in zip(nav, shards, strict=False))
-        coords += (0,) * (len(shards) - len(coords))  # a frame lies in one shard
-        rel = f"{self._array.path}/{self._array.metadata.encode_chunk_key(coords)}"
-        path = self._root / rel
-        with open(path, "rb") as fh:  # small reads (256 KiB) keep the threads' memory low
-            digest = hashlib.file_digest(fh, "sha256").hexdigest()
-        entry: ManifestEntry = {"sha256": digest, "size_bytes": path.stat().st_size}
-        return _Landed(rel, entry, mark_error)
+        if data is None:  # zarr patched the file: hash it while it is in the page cache
+            with open(self._root / rel, "rb") as fh:
+                data = fh.read()  # compressed: a few MB at most
+        return _Landed(rel, manifest_entry(data), mark_error)

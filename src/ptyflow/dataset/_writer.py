@@ -1,23 +1,23 @@
 """The store writer: buffers frames into whole shards and writes each shard once, when full.
 
-zarr-python writes a sharded array fastest when given one whole shard: it encodes it in a
-single pass, with no read-modify-write of a partly written shard file. Frames arrive in
-raster order (mostly), so the writer keeps one buffer per *open* shard: in raster order
-that is one band of shards (``shard_nav[0]`` scan rows × the full scan width). When more
-shards than one band are open, gaps are holding the oldest back: it is written with its
-missing positions left at the fill value, and a frame arriving for it later is written
-straight into the shard on disk (slow, but rare). So memory stays at about one band of
-shards, whatever the store's size. Full shards are written by a small thread pool
-(:mod:`._shard_pool`) while the caller goes on; a frame counts as received only once its
-shard is on disk.
+A whole shard is encoded in a single pass, with no read-modify-write of a partly written
+shard file. Frames arrive in raster order (mostly), so the writer buffers bands of shards
+(``shard_nav[0]`` scan rows × the full scan width, :mod:`._bands`), one numpy copy per
+scan row of a run of frames. When a third band opens, gaps are holding the oldest back:
+its shards are written with their missing positions left at the fill value, and a frame
+arriving later for a shard already written is patched into the file on disk (slow, but
+rare). So memory stays at about two bands plus the shards being written, whatever the
+store's size. Full shards are written by a small thread pool (:mod:`._shard_pool`) while
+the caller goes on; a frame counts as received only once its shard is on disk.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
+import math
 import shutil
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -28,6 +28,8 @@ from numpy.typing import NDArray
 
 from ptyflow._files import replace_directory
 from ptyflow._signals import signals_deferred
+from ptyflow.dataset._bands import BandBuffer, ReadyShard
+from ptyflow.dataset._chunk_files import ChunkFiles, manifest_entry
 from ptyflow.dataset._layout import (
     ATTRS_KEY,
     DATA,
@@ -62,17 +64,18 @@ def close_store(
     path: Path,
     group: zarr.Group,
     metadata: DatasetMetadata,
-    received: NDArray[np.bool_],
+    received: NDArray[np.bool_] | None,
     images: dict[str, NDArray[np.float32]],
     record: ProvenanceRecord | None,
     recorded_path: Path | None = None,
     known: Mapping[str, ManifestEntry] | None = None,
 ) -> str:
-    """Write ``frames_received``, the live images, then ``metadata`` (its final state), then
-    seal the store (§7 of the spec) as living at ``recorded_path`` (default ``path``);
-    return its content hash. ``known``: manifest entries of the shard files hashed as they
-    were written, so sealing reads only the rest."""
-    get_array(group, FRAMES_RECEIVED)[...] = received
+    """Write ``frames_received`` (None: it is on disk already), the live images, then
+    ``metadata`` (its final state), then seal the store (§7 of the spec) as living at
+    ``recorded_path`` (default ``path``); return its content hash. ``known``: manifest
+    entries of files hashed as they were written, so sealing reads only the rest."""
+    if received is not None:
+        get_array(group, FRAMES_RECEIVED)[...] = received
     for name, image in images.items():
         get_array(group, f"{LIVE}/{name}")[...] = image
     write_metadata(group, metadata)
@@ -80,17 +83,9 @@ def close_store(
 
 
 _THREADS = 2  # shard-writing threads per writer
-
-
-@dataclass
-class _ShardBuffer:
-    nav: tuple[slice, ...]  # where the shard lies in the scan
-    data: NDArray[Any]  # (*shard_nav, *frame_shape), fill value where nothing arrived
-    filled: int = field(default=0)
-
-    @property
-    def full(self) -> bool:
-        return self.filled == int(np.prod([s.stop - s.start for s in self.nav]))
+#: Bytes of shards queued for the threads at most (at least two shards, at most one band):
+#: a band's shards become whole together, and the caller goes on while they are written.
+_PENDING_BYTES = 256 * 2**20
 
 
 class DatasetWriter:
@@ -130,7 +125,10 @@ class DatasetWriter:
         # Every shard gets a file, even one equal to the fill value, so a reader can tell a
         # lost shard file from frames that were zero.
         self._data = get_array(group, DATA).with_config({"write_empty_chunks": True})
-        self._received = get_array(group, FRAMES_RECEIVED)  # chunked like the shards
+        # chunked like the shards: one small file per shard, written whole by the pool
+        self._received = ChunkFiles(get_array(group, FRAMES_RECEIVED), path)
+        self._marked = np.zeros(metadata.nav_shape, dtype=bool)  # as on disk now
+        self._mark_hashes: dict[str, ManifestEntry] = {}  # marks files, hashed as written
         self._metadata = metadata
         self._geometry = geometry
         self._live = live
@@ -140,12 +138,17 @@ class DatasetWriter:
         # turn frames into zeros that look received.
         self._accepted = np.zeros(metadata.nav_shape, dtype=bool)
         self._stored = np.zeros(metadata.nav_shape, dtype=bool)
-        self._open: dict[tuple[int, ...], _ShardBuffer] = {}  # insertion order = opening order
-        self._written: set[tuple[int, ...]] = set()
-        self._max_open = geometry.shard_grid[-1]  # one band of shards across the scan
-        # Shards being written beyond the open band: one per thread, so memory stays at
-        # about one band plus two shards (the caller waits for the oldest beyond that).
-        self._pool = ShardPool(self._data, path, self._mark, threads=_THREADS, max_pending=_THREADS)
+        self._bands = BandBuffer(
+            geometry, metadata.frame_shape, self.dtype, self._data.fill_value, self._accepted
+        )
+        self._handed = np.zeros(math.prod(geometry.shard_grid), dtype=bool)  # to the pool
+        shard_bytes = math.prod(geometry.shard_nav) * math.prod(self.frame_shape)
+        pending = min(
+            geometry.shard_grid[-1], _PENDING_BYTES // (shard_bytes * self.dtype.itemsize)
+        )
+        self._pool = ShardPool(
+            self._data, path, self._mark, threads=_THREADS, max_pending=max(_THREADS, pending)
+        )
         self._live_sums: NDArray[np.float64] | None = None  # given by write_frames(live=)
         self._closed = False
         #: The store's content hash (tree hash of its manifest), once closed.
@@ -230,9 +233,20 @@ class DatasetWriter:
             if self._live_sums is None:
                 self._live_sums = np.full((*self.nav_shape, 5), np.nan)
             self._live_sums.reshape(-1, 5)[start:stop] = live
-        for a, b in self._runs(start, stop):
-            flat_accepted[a:b] = True  # before _put: a shard it completes is flushed at once
-            self._put(a, frames[a - start : b - start])
+        flat_accepted[start:stop] = True  # before placing: a shard it completes goes at once
+        for p0, p1, band in self._bands.pieces(start, stop):  # band by band: placing one
+            if not self._handed[self._bands.band_shards(band)].any():  # may evict others
+                for ready in self._bands.put(p0, frames[p0 - start : p1 - start]):
+                    self._hand_out(ready)  # the usual case: none of this band written yet
+                continue
+            late = self._handed[self._bands.shard_ids(p0, p1)]
+            edges = [p0, *(p0 + np.flatnonzero(np.diff(late)) + 1).tolist(), p1]
+            for a, b in itertools.pairwise(edges):  # one run unless frames arrive late
+                if late[a - p0]:
+                    self._patch(a, frames[a - start : b - start])
+                else:
+                    for ready in self._bands.put(a, frames[a - start : b - start]):
+                        self._hand_out(ready)
 
     def sync(self) -> None:
         """Wait until every full shard handed over is on disk and marked received.
@@ -314,39 +328,21 @@ class DatasetWriter:
             i = end
         return runs
 
-    def _put(self, flat: int, run: NDArray[Any]) -> None:
-        """Place a run of frames (one scan row, one shard column) starting at ``flat``."""
-        pos = self._nav_index(flat)
-        key = tuple(p // s for p, s in zip(pos, self._geometry.shard_nav, strict=True))
-        if key in self._written:  # a late frame for a shard already on disk
-            nav = (*(slice(p, p + 1) for p in pos[:-1]), slice(pos[-1], pos[-1] + len(run)))
+    def _patch(self, start: int, frames: NDArray[Any]) -> None:
+        """Write frames arriving late, for shards already written, into the files on disk."""
+        for a, b in self._runs(start, start + len(frames)):
+            pos = self._nav_index(a)
+            nav = (*(slice(p, p + 1) for p in pos[:-1]), slice(pos[-1], pos[-1] + b - a))
+            run = frames[a - start : b - start]
             block = run.reshape((1,) * (len(pos) - 1) + run.shape)
-            received = np.ones(block.shape[: len(pos)], dtype=bool)
             self.sync()  # the shard's first write must land first
-            self._submit(nav, block, received)  # zarr reads, patches and rewrites that shard
-            self.sync()
-            return
-        buf = self._open.get(key) or self._open_shard(key)
-        local = tuple(p - s.start for p, s in zip(pos, buf.nav, strict=True))
-        buf.data[(*local[:-1], slice(local[-1], local[-1] + len(run)))] = run
-        buf.filled += len(run)
-        if buf.full:
-            self._flush(key)
+            self._submit(nav, block, np.ones(block.shape[: len(pos)], dtype=bool))
+            self.sync()  # zarr read, patched and rewrote that shard
 
-    def _open_shard(self, key: tuple[int, ...]) -> _ShardBuffer:
-        nav = self._geometry.shard_slices(key)
-        shape = tuple(s.stop - s.start for s in nav) + self.frame_shape
-        buf = _ShardBuffer(nav, np.full(shape, self._data.fill_value, dtype=self.dtype))
-        self._open[key] = buf
-        if len(self._open) > self._max_open:
-            self._flush(next(iter(self._open)))  # the oldest: gaps are holding it back
-        return buf
-
-    def _flush(self, key: tuple[int, ...]) -> None:
-        """Queue the shard ``key`` to be written whole."""
-        buf = self._open.pop(key)
-        self._written.add(key)
-        self._submit(buf.nav, buf.data, self._accepted[buf.nav])
+    def _hand_out(self, ready: ReadyShard) -> None:
+        """Queue a shard the band buffer let go of (whole, or with gaps) to be written."""
+        self._handed[ready.shard] = True
+        self._submit(ready.nav, ready.block, self._accepted[ready.nav])
 
     def _submit(
         self, nav: tuple[slice, ...], block: NDArray[Any], received: NDArray[np.bool_]
@@ -366,7 +362,9 @@ class DatasetWriter:
                     f"{self.target}: could not store the frames at scan positions [{where}]: {err}"
                 ) from err
             self._stored[nav] |= shard.received
-            self._live.update(nav, shard.block, self._stored[nav], self._given_live(nav))
+            given = self._given_live(nav)
+            if given is None or np.isnan(given).any():  # else all at once on close
+                self._live.update(nav, shard.block, self._stored[nav], given)
             if (mark_err := shard.mark_error) is not None:
                 raise DatasetError(
                     f"{self.target}: could not mark the frames at scan positions [{where}] as "
@@ -377,7 +375,21 @@ class DatasetWriter:
         """Persist marks shard by shard (one small chunk each, from the pool's threads), so
         a crashed writer's store can be recovered: `ptyflow recover` trusts these marks
         after decoding shards. ``received``: the frames of ``nav`` now on disk."""
-        self._received[nav] = received
+        rel, data = self._received.write(nav, received)
+        self._marked[nav] = received
+        if data is None:  # zarr patched it: hashed when sealing
+            self._mark_hashes.pop(rel, None)
+        else:
+            self._mark_hashes[rel] = manifest_entry(data)
+
+    def _settle_marks(self) -> None:
+        """Make the marks on disk equal the frames stored: unmark shards written after one
+        that failed (the pool wrote them, the writer did not acknowledge them)."""
+        stale = np.argwhere(self._marked != self._stored)
+        shard_nav = np.asarray(self._geometry.shard_nav)
+        for key in {tuple(k) for k in (stale // shard_nav).tolist()}:
+            nav = self._geometry.shard_slices(key)
+            self._mark(nav, self._stored[nav])
 
     def _given_live(self, nav: tuple[slice, ...]) -> NDArray[np.float64] | None:
         return None if self._live_sums is None else self._live_sums[nav]
@@ -388,9 +400,9 @@ class DatasetWriter:
         self._closed = True  # if even the bookkeeping fails, the store stays "acquiring"
         error: Exception | None = None
         with signals_deferred():  # a second Ctrl-C must not leave the store half-sealed
-            for key in list(self._open):
+            for ready in self._bands.drain():
                 try:
-                    self._flush(key)
+                    self._hand_out(ready)
                 except Exception as err:  # keep the other shards; this one's frames stay missing
                     error = error or err
             try:
@@ -398,6 +410,9 @@ class DatasetWriter:
             except Exception as err:
                 error = error or err
             self._pool.shutdown()
+            if self._live_sums is not None:  # the live images of shards given their sums
+                given = self._stored & ~np.isnan(self._live_sums).any(axis=-1)
+                self._live.update_from_sums(given, self._live_sums)
             if failed or error is not None:
                 state = DatasetState.FAILED
             elif self._stored.all():
@@ -407,15 +422,16 @@ class DatasetWriter:
             self._metadata = self._metadata.with_state(state)
             (self.path / RESERVE).unlink(missing_ok=True)  # its room is for what follows
             try:
+                self._settle_marks()
                 self.content_hash = close_store(
                     self.path,
                     self._group,
                     self._metadata,
-                    self._stored,
+                    None,  # frames_received: on disk already
                     self._live.images,
                     record,
                     self.target,
-                    self._pool.hashes,
+                    {**self._pool.hashes, **self._mark_hashes},
                 )
             except Exception as err:
                 self._lock.release()

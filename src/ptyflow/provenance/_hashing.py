@@ -75,16 +75,25 @@ def list_files(root: str | Path, exclude: Collection[str] = ()) -> dict[str, Pat
     """Every regular file under ``root`` by posix path relative to it, sorted, minus ``exclude``.
 
     Symbolic links are refused (:class:`ProvenanceError`): an artifact carries its own bytes.
+    One ``scandir`` per directory (a store has hundreds of shard files: no stat per file).
     """
     root = Path(root)
-    files: dict[str, Path] = {}
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root).as_posix()
-        if path.is_symlink():
-            raise ProvenanceError(f"{path}: symbolic links are not allowed inside an artifact")
-        if path.is_file() and rel not in exclude:
-            files[rel] = path
-    return files
+    found: list[tuple[str, str]] = []
+    todo = [(str(root), "")]
+    while todo:
+        directory, prefix = todo.pop()
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                rel = prefix + entry.name
+                if entry.is_symlink():
+                    raise ProvenanceError(
+                        f"{entry.path}: symbolic links are not allowed inside an artifact"
+                    )
+                if entry.is_dir(follow_symlinks=False):
+                    todo.append((entry.path, rel + "/"))
+                elif entry.is_file(follow_symlinks=False) and rel not in exclude:
+                    found.append((rel, entry.path))
+    return {rel: Path(path) for rel, path in sorted(found)}
 
 
 def build_manifest(
