@@ -211,8 +211,10 @@ def test_memory_does_not_grow_with_the_store(
         tracemalloc.stop()
         return peak
 
-    # 4× the frames (1.2 MB of raw data more); whole-store reading would add ≥ 0.9 MB
-    small, large = peak_bytes(4), peak_bytes(16)
+    # 4× the frames (1.8 MB of raw data more, which whole-store reading would hold). The
+    # small store is 4 bands of shards already, so both hold the writer's full complement
+    # of open bands (docs/dataset-store.md §8) and only unbounded growth shows.
+    small, large = peak_bytes(16), peak_bytes(64)
     assert large < small + 0.5e6, (small, large)
 
 
