@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 
 from ptyflow.acquire._cpu import StageCPU
 from ptyflow.acquire._events import FrameBlock, SeriesStart
+from ptyflow.acquire._store_layout import store_layout
 from ptyflow.compress import LIVE_SUMS, Compressor
 from ptyflow.config.acquire import AcquireConfig
 from ptyflow.dataset import (
@@ -41,6 +42,10 @@ from ptyflow.provenance import start_record
 __all__ = ["SeriesCounts", "SeriesRecorder", "store_path"]
 
 log = logging.getLogger("ptyflow.acquire")
+
+
+def _bytes_per_frame(compressor: Compressor) -> int:
+    return int(np.prod(compressor.out_shape)) * compressor.out_dtype.itemsize
 
 
 @dataclass
@@ -154,12 +159,13 @@ class SeriesRecorder:
         self.path = store_path(config.output.directory, config.output.prefix, start.series)
         self.writer: DatasetWriter | None = None
         if config.output.write:
+            shard_nav, chunk_nav = store_layout(config, _bytes_per_frame(self.compressor))
             self.writer = create_dataset(
                 self.path,
                 metadata,
                 dtype=self.compressor.out_dtype,
-                shard_nav=config.output.shard_nav,
-                chunk_nav=config.output.chunk_nav,
+                shard_nav=shard_nav,
+                chunk_nav=chunk_nav,
                 codec=default_codec(config.output.codec),
                 masks=self.compressor.masks,
             )

@@ -77,8 +77,16 @@ class OutputConfig(StrictModel):
     write: bool = Field(
         True, description="false: receive, decode and compress only (a link or speed test)"
     )
-    shard_nav: Pair = Field((16, 16), description="scan positions per shard file (y, x)")
-    chunk_nav: Pair = Field((4, 4), description="scan positions per compressed chunk (y, x)")
+    shard_nav: Pair | Literal["auto"] = Field(
+        "auto",
+        description="scan positions per shard file (y, x); auto: 16 rows × as many columns "
+        "(a power of two, 16 to 1024) as hold ~4 MiB of output frames",
+    )
+    chunk_nav: Pair | Literal["auto"] = Field(
+        "auto",
+        description="scan positions per compressed chunk (y, x); auto: a quarter of the "
+        "shard each way (a sixteenth of it, ~256 KiB)",
+    )
     codec: Literal["lz4", "zstd"] = Field(
         "lz4",
         description="Blosc codec of data, with bitshuffle: lz4 keeps up with the detector, "
