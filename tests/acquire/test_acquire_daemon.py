@@ -203,6 +203,11 @@ def test_sigkill_then_recover_keeps_every_written_frame_and_restart_never_clobbe
     assert fixed.returncode == 0, fixed.stderr
     ds = open_dataset(store)
     assert ds.state == DatasetState.INCOMPLETE and validate_dataset(store) == []
+    # the recovery keeps what the daemon recorded when the series started
+    started = read_record(store).config["started_record"]  # type: ignore[index]
+    assert started["activity"] == "acquire" and started["config"]["series"] == 1
+    assert started["config"]["detector_header"]["htype"].startswith("dheader")
+    assert started["config"]["daemon"]["receive"]["endpoint"] == emu.endpoint
     received = ds.frames_received.reshape(-1)
     assert received[:32].all() and not received[40:].any()  # 32…39 were still in memory
     data = np.asarray(ds.data_array[...]).reshape(64, *FRAME)

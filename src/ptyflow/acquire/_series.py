@@ -158,6 +158,8 @@ class SeriesRecorder:
         self.live_bf = np.full(self.counts.expected, np.nan, dtype=np.float32)
         self.path = store_path(config.output.directory, config.output.prefix, start.series)
         self.writer: DatasetWriter | None = None
+        # Written into the store at creation too: after a crash, `recover` keeps it.
+        self.record = start_record("acquire", config=self._record_config({}))
         if config.output.write:
             shard_nav, chunk_nav = store_layout(config, _bytes_per_frame(self.compressor))
             self.writer = create_dataset(
@@ -168,9 +170,9 @@ class SeriesRecorder:
                 chunk_nav=chunk_nav,
                 codec=default_codec(config.output.codec),
                 masks=self.compressor.masks,
+                record=self.record,
             )
         self.error: str | None = None
-        self.record = start_record("acquire", config=config)
         self.started_s = time.perf_counter()  # compiled and created: frames flow from here
         where = self.path if self.writer is not None else "nowhere (output.write = false)"
         log.info("series %d → %s (scan %s)", start.series, where, self.nav_shape)
@@ -249,6 +251,15 @@ class SeriesRecorder:
                     "series %d: could not close the failed store: %s", self.start.series, close_err
                 )
 
+    def _record_config(self, outcome: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "daemon": self.config.model_dump(mode="json"),
+            "detector_header": self.start.header,
+            "detector_config": self.start.config,
+            "series": self.start.series,
+            **outcome,
+        }
+
     def close(self, reason: str) -> dict[str, Any]:
         """Finish the store (``complete``/``incomplete``) with its provenance record.
 
@@ -272,12 +283,7 @@ class SeriesRecorder:
         }
         record = self.record.model_copy(
             update={
-                "config": {
-                    "daemon": self.config.model_dump(mode="json"),
-                    "detector_header": self.start.header,
-                    "detector_config": self.start.config,
-                    **{k: v for k, v in summary.items() if k != "store"},
-                }
+                "config": self._record_config({k: v for k, v in summary.items() if k != "store"})
             }
         )
         if self.writer is not None:

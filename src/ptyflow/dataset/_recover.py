@@ -9,6 +9,7 @@ recomputes the live images from the intact frames, and seals the store as ``inco
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,10 +25,12 @@ from ptyflow.dataset._lock import OutputLock
 from ptyflow.dataset._metadata import DatasetState
 from ptyflow.dataset._reader import Dataset, open_dataset
 from ptyflow.dataset._writer import close_store
-from ptyflow.errors import DatasetError
-from ptyflow.provenance import ArtifactRef, content_hash, start_record
+from ptyflow.errors import DatasetError, ProvenanceError
+from ptyflow.provenance import RECORD_NAME, ArtifactRef, content_hash, read_record, start_record
 
 __all__ = ["Recovery", "recover_dataset"]
+
+log = logging.getLogger("ptyflow.dataset")
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,18 @@ def _salvage(
     return block
 
 
+def _started_record(path: Path) -> dict[str, Any] | None:
+    """The record the crashed writer wrote when it started (its activity, config, command),
+    kept whole in the recovery's record; None if there is none or it is unreadable."""
+    if not (path / RECORD_NAME).is_file():
+        return None
+    try:
+        return read_record(path).model_dump(mode="json")
+    except ProvenanceError as err:
+        log.warning("%s: the writer's started record is not kept: %s", path, err)
+        return None
+
+
 def recover_dataset(path: str | Path) -> Recovery:
     """Seal the crashed (``acquiring``) store at ``path`` with the frames that survived.
 
@@ -85,6 +100,7 @@ def _recover(path: Path) -> Recovery:
             "writer can be recovered"
         )
     source = ArtifactRef(path=str(path.resolve()), content_hash=content_hash(path))
+    started = _started_record(path)
     for leftover in stray_partial_files(path):  # temp files of writes the crash cut short
         leftover.unlink()
     received = ds.frames_received.copy()
@@ -106,7 +122,11 @@ def _recover(path: Path) -> Recovery:
     state = DatasetState.COMPLETE if received.all() else DatasetState.INCOMPLETE
     record = start_record(
         "recover",
-        config={"recovered_state": DatasetState.ACQUIRING.value, "damaged_chunks": damaged},
+        config={
+            "recovered_state": DatasetState.ACQUIRING.value,
+            "damaged_chunks": damaged,
+            "started_record": started,
+        },
         inputs=[source],
     )
     digest = close_store(path, group, ds.metadata.with_state(state), received, live.images, record)

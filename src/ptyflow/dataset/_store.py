@@ -34,7 +34,7 @@ from ptyflow.dataset._lock import OutputLock
 from ptyflow.dataset._metadata import DatasetMetadata, DatasetState
 from ptyflow.dataset._writer import DatasetWriter, write_metadata
 from ptyflow.errors import DatasetError
-from ptyflow.provenance import ProvenanceRecord
+from ptyflow.provenance import RECORD_NAME, ProvenanceRecord, write_record
 
 __all__ = ["create_dataset"]
 
@@ -90,8 +90,9 @@ def create_dataset(
     chunk (clipped to the scan); each holds whole frames. ``codec`` compresses ``data``
     (default Blosc zstd level 1 with bitshuffle); every array's chunks carry a CRC-32C.
     ``masks`` ``(n_masks, ky, kx)`` are required for, and only for,
-    ``compression.kind == "virtual"``. ``record`` is finished
-    with the store's content hash and written as ``provenance.json`` on close.
+    ``compression.kind == "virtual"``. ``record`` is written as ``provenance.json`` at once
+    (what was started, which ``recover`` keeps after a crash), then finished with the
+    store's content hash and written again on close.
 
     Everything is checked before anything on disk changes; an existing store is replaced
     only with ``overwrite=True``, and a directory that is not a ptyflow store never is. A
@@ -116,6 +117,8 @@ def create_dataset(
         with signals_deferred():
             try:
                 _build(where, metadata, geometry, dtype, codec, masks)
+                if record is not None:  # what was started, for `recover` after a crash
+                    write_record(record, where / RECORD_NAME)
                 if not replacing:  # a new store: in place at once, for readers to follow
                     os.replace(where, path)
                     where = path
