@@ -314,6 +314,11 @@ def test_unsealed_store_without_a_writer_is_named_for_recover(
     assert item is not None and item.state is State.ACQUIRING
     assert "ptyflow recover" in (item.reason or "")
     assert [r.message for r in caplog.records].count(f"{store_name}: {item.reason}") == 1
+    with caplog.at_level("WARNING", logger="ptyflow.transfer"):
+        transfer.queue.recover()  # a restarted daemon says it again, once
+        transfer.scan()
+        transfer.scan()
+    assert [r.message for r in caplog.records].count(f"{store_name}: {item.reason}") == 2
 
     (store / "manifest.json").write_bytes(manifest)  # sealed (as recover would)
     transfer.scan()

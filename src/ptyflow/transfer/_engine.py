@@ -78,7 +78,6 @@ class Transfer:
         self.dest = destination or make_destination(config.destination)
         self.queue = Queue(config.queue_db)
         self._early_sent: dict[str, float] = {}
-        self._orphans: set[str] = set()  # unsealed stores without a writer, warned about
 
     def close(self) -> None:
         self.dest.close()
@@ -107,12 +106,11 @@ class Transfer:
                 self.queue.resend(store.name)
 
     def _check_writer(self, store: Path) -> None:
-        """An unsealed store whose writer is gone waits for ``ptyflow recover``: say so once."""
+        """An unsealed store whose writer is gone waits for ``ptyflow recover``: say so once
+        (the queue's reason remembers that it was said; a restart says it again)."""
         orphaned = not writer_running(store)
-        if orphaned and store.name not in self._orphans:
+        if self.queue.note_acquiring(store.name, _ORPHANED if orphaned else None) and orphaned:
             log.warning("%s: %s", store.name, _ORPHANED)
-        (self._orphans.add if orphaned else self._orphans.discard)(store.name)
-        self.queue.note_acquiring(store.name, _ORPHANED if orphaned else None)
 
     def run(self, *, exit_when_idle: bool = False, stop: threading.Event | None = None) -> None:
         """Work until ``stop`` is set, or (``exit_when_idle``) no sealed store is left to send."""

@@ -111,22 +111,26 @@ class Queue:
                     (State.PENDING, now, name, State.ACQUIRING),
                 )
 
-    def note_acquiring(self, name: str, reason: str | None) -> None:
-        """Say why a store still ``acquiring`` is not progressing (None: it is)."""
+    def note_acquiring(self, name: str, reason: str | None) -> bool:
+        """Say why a store still ``acquiring`` is not progressing (None: it is); return
+        whether that changed what the queue said (so a caller can say it once)."""
         with self._db() as db:
-            db.execute(
+            cur = db.execute(
                 "UPDATE stores SET reason = ? WHERE name = ? AND state = ? AND reason IS NOT ?",
                 (reason, name, State.ACQUIRING, reason),
             )
+            return cur.rowcount > 0
 
     def recover(self) -> int:
-        """At start-up: interrupted and failed stores are tried again. Returns their number."""
+        """At start-up: interrupted and failed stores are tried again, and why a store is
+        still ``acquiring`` is looked at anew (and said again). Returns the number retried."""
         with self._db() as db:
             cur = db.execute(
                 "UPDATE stores SET state = ?, next_try = 0, attempts = 0, updated_utc = ? "
                 "WHERE state IN (?, ?)",
                 (State.PENDING, _now(), State.IN_FLIGHT, State.FAILED),
             )
+            db.execute("UPDATE stores SET reason = NULL WHERE state = ?", (State.ACQUIRING,))
             return cur.rowcount
 
     def items(self, *states: State) -> list[QueueItem]:
