@@ -8,8 +8,15 @@ from typing import Annotated, Literal
 import pytest
 from pydantic import Field, model_validator
 
-from ptyflow.config import StrictModel, apply_overrides, load_toml, validate_config
-from ptyflow.errors import ConfigError
+from ptyflow.config import (
+    StrictModel,
+    apply_overrides,
+    load_toml,
+    recorded_config,
+    validate_config,
+)
+from ptyflow.errors import ConfigError, ProvenanceError
+from ptyflow.provenance import start_record
 
 
 class Beam(StrictModel):
@@ -142,3 +149,16 @@ def test_error_about_a_whole_variant_names_its_section() -> None:
     assert "got {" not in msg  # the section itself is not dumped
     with pytest.raises(ConfigError, match=r"s\.toml: \[shapes\[0\]\]\.radius_A: Field required"):
         validate_config({"shapes": [{"kind": "disk"}]}, Shapes, "s.toml")
+
+
+def test_recorded_config_names_the_record_when_it_cannot_be_rerun(tmp_path: Path) -> None:
+    record = start_record("example", config={"beam": {"energy_eV": 3e5}})
+    config = recorded_config(record, Example, [tmp_path], expected_inputs=1)
+    assert config.beam.energy_eV == 3e5
+    with pytest.raises(ProvenanceError, match=rf"record {record.record_id} \(example\): 0 input"):
+        recorded_config(record, Example, [], expected_inputs=lambda c: 1)
+    with pytest.raises(ProvenanceError, match="holds no config to re-run"):
+        recorded_config(start_record("example"), Example, [], expected_inputs=None)
+    bad = start_record("example", config={"beam": {"energy_eV": -1}})
+    with pytest.raises(ConfigError, match=rf"record {bad.record_id} \(example\) config"):
+        recorded_config(bad, Example, [], expected_inputs=None)

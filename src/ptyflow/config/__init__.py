@@ -9,6 +9,7 @@ from ptyflow.config._base import (
     load_toml,
     validate_config,
 )
+from ptyflow.config._recorded import recorded_config
 
 __all__ = [
     "FiniteFloat",
@@ -17,5 +18,6 @@ __all__ = [
     "apply_overrides",
     "format_validation_error",
     "load_toml",
+    "recorded_config",
     "validate_config",
 ]

@@ -13,14 +13,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ptyflow.config import validate_config
+from ptyflow.config import recorded_config
 from ptyflow.config.import_ import ImportConfig
 from ptyflow.dataset import compare_stores
-from ptyflow.errors import ProvenanceError
 from ptyflow.ingest._run import run_import
 from ptyflow.provenance import FileComparison, ProvenanceRecord
 
 __all__ = ["RERUN"]
+
+
+def _n_inputs(config: ImportConfig) -> int:
+    """The source file, and the optional files the config names."""
+    optional = (config.source.frames_received_path, config.scan.positions_path)
+    return 1 + sum(p is not None for p in optional)
 
 
 def _with_found_inputs(config: ImportConfig, inputs: Sequence[Path]) -> ImportConfig:
@@ -39,19 +44,7 @@ class _ImportRerunner:
     criterion: str = "bit-identical (store timestamps aside)"
 
     def rerun(self, record: ProvenanceRecord, inputs: Sequence[Path], out: Path) -> Path:
-        if record.config is None or not inputs:
-            raise ProvenanceError(
-                f"record {record.record_id}: an import needs its config and its source file"
-            )
-        config = validate_config(record.config, ImportConfig, f"record {record.record_id} config")
-        expected = 1 + sum(
-            p is not None for p in (config.source.frames_received_path, config.scan.positions_path)
-        )
-        if len(inputs) != expected:
-            raise ProvenanceError(
-                f"record {record.record_id}: {len(inputs)} inputs recorded, the config names "
-                f"{expected} files"
-            )
+        config = recorded_config(record, ImportConfig, inputs, expected_inputs=_n_inputs)
         config = _with_found_inputs(config, inputs)
         return run_import(config, inputs[0], out, progress=False).store
 

@@ -11,10 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ptyflow.config import validate_config
+from ptyflow.config import recorded_config
 from ptyflow.config.simulate import PhaseImageSpecimen, SimulateConfig
 from ptyflow.dataset import compare_stores
-from ptyflow.errors import ProvenanceError
 from ptyflow.provenance import FileComparison, ProvenanceRecord, compare_trees
 from ptyflow.simulate._run import run_simulation
 
@@ -22,9 +21,7 @@ __all__ = ["STORE", "TRUTH"]
 
 
 def _config(record: ProvenanceRecord, inputs: Sequence[Path]) -> SimulateConfig:
-    if record.config is None:
-        raise ProvenanceError(f"record {record.record_id} holds no config to re-run")
-    config = validate_config(record.config, SimulateConfig, f"record {record.record_id} config")
+    config = recorded_config(record, SimulateConfig, inputs, expected_inputs=None)
     if isinstance(config.specimen, PhaseImageSpecimen):
         # The phase image is an input: use it where it was found again (by content hash).
         name = Path(config.specimen.path).name
