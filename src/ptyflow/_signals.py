@@ -51,10 +51,12 @@ def signals_deferred() -> Iterator[None]:
         return
     caught: list[int] = []
     previous = {sig: signal.getsignal(sig) for sig in _DEFERRED}
-    held = {sig: h for sig, h in previous.items() if h is not None}  # None: set outside Python
-    for sig in held:
-        signal.signal(sig, lambda signum, frame: caught.append(signum))
-    try:
+    # None: set outside Python. SIG_IGN: the process ignores it (a job started in the
+    # background by a shell ignores SIGINT), so there is nothing to hold back or deliver.
+    held = {sig: h for sig, h in previous.items() if h not in (None, signal.SIG_IGN)}
+    try:  # inside: a signal between two installs still restores the first
+        for sig in held:
+            signal.signal(sig, lambda signum, frame: caught.append(signum))
         yield
     finally:
         for sig, handler in held.items():

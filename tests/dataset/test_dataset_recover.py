@@ -6,6 +6,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -124,6 +125,16 @@ def test_recover_refuses_a_closed_store(tmp_path, make_metadata, make_frames, wr
         recover_dataset(store)
 
 
+@pytest.fixture
+def ctrl_c_raises() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt, as in a terminal, whatever pytest inherited: a
+    process started in the background by a shell (``pytest &``) ignores SIGINT."""
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, inherited)
+
+
+@pytest.mark.usefixtures("ctrl_c_raises")
 def test_a_second_ctrl_c_while_closing_does_not_leave_it_half_sealed(
     tmp_path, make_metadata, make_frames, monkeypatch
 ) -> None:
@@ -142,3 +153,26 @@ def test_a_second_ctrl_c_while_closing_does_not_leave_it_half_sealed(
     assert (path / "manifest.json").is_file()
     assert open_dataset(path).state is DatasetState.COMPLETE
     assert validate_dataset(path, verify_checksums=True) == []
+
+
+def test_closing_in_a_process_that_ignores_ctrl_c_keeps_ignoring_it(
+    tmp_path, make_metadata, make_frames, monkeypatch
+) -> None:
+    md = make_metadata(scan_shape=(4, 4))
+    frames = make_frames((4, 4), (16, 16))
+    seal = writer_module.seal_directory
+
+    def interrupted_seal(*args, **kwargs):  # type: ignore[no-untyped-def]
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # nothing held back
+        signal.raise_signal(signal.SIGINT)
+        return seal(*args, **kwargs)
+
+    monkeypatch.setattr(writer_module, "seal_directory", interrupted_seal)
+    inherited = signal.signal(signal.SIGINT, signal.SIG_IGN)  # as in `pytest &`
+    try:
+        with create_dataset(tmp_path / "s.zarr", md, dtype=frames.dtype) as writer:
+            writer.write_frames(0, frames)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, inherited)
+    assert open_dataset(tmp_path / "s.zarr").state is DatasetState.COMPLETE
