@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+
+import pytest
 
 from ptyflow.provenance import content_hash, read_record, seal_directory, start_record
 
@@ -23,3 +26,31 @@ def test_seal_writes_manifest_and_record_with_the_tree_hash(tmp_path: Path) -> N
     assert [(o.path, o.content_hash) for o in written.outputs] == [
         (str((tmp_path / "final").resolve()), digest)
     ]
+
+
+def test_seal_puts_every_file_and_directory_on_disk_before_the_manifest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "artifact"
+    (root / "sub" / "deeper").mkdir(parents=True)
+    (root / "a.txt").write_text("alpha")
+    (root / "sub" / "deeper" / "b.bin").write_bytes(b"\x00\x01")
+    synced: list[str] = []
+    fsync = os.fsync
+
+    def recording_fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    seal_directory(root, start_record("test"))
+
+    def first(name: str) -> int:
+        return next(i for i, path in enumerate(synced) if Path(path).name.startswith(name))
+
+    manifest = first(".manifest.json")  # its temp file, before the rename
+    data = [str(root / "a.txt"), str(root / "sub" / "deeper" / "b.bin")]
+    dirs = [str(root), str(root / "sub"), str(root / "sub" / "deeper")]
+    assert all(synced.index(p) < manifest for p in data + dirs)
+    assert first(".provenance.json") < manifest
+    assert str(root) in synced[manifest:]  # the manifest's rename, made durable

@@ -2,7 +2,9 @@
 
 Every file is checksummed into ``manifest.json``; the record, finished with the tree hash
 of that manifest, goes into ``provenance.json``; the manifest is written **last**, so its
-presence marks a finished artifact (transfer moves nothing without one).
+presence marks a finished artifact (transfer moves nothing without one). Every file is
+fsynced before the record and the manifest are written (themselves fsynced), so a power
+cut cannot leave a manifest vouching for files that did not reach the disk.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from ptyflow._files import write_text_atomic
+from ptyflow._files import sync_tree, write_text_atomic
 from ptyflow.provenance._hashing import ManifestEntry, build_manifest, tree_hash
 from ptyflow.provenance._record import (
     HASH_EXCLUDES,
@@ -41,6 +43,7 @@ def seal_directory(
     """
     manifest = build_manifest(root, exclude=HASH_EXCLUDES, known=known)
     digest = tree_hash(manifest)
+    sync_tree(root, manifest)  # on disk before the manifest says the artifact is finished
     if record is not None:
         output = ArtifactRef(path=str((recorded_path or root).resolve()), content_hash=digest)
         write_record(finish_record(record, outputs=[output]), root / RECORD_NAME)

@@ -3,9 +3,10 @@
 One store at a time goes through :meth:`Transfer.process`: a send of every file the
 manifest names (plus the manifest and the record), a check of every file on the
 destination with ``sha256sum``, re-sends of what differs, and, once every file and the
-tree hash match, a provenance record of the transfer written beside the store on the
-destination. A failed attempt waits out an exponential backoff; refused names, a source
-that no longer matches its own manifest and an unpinned host key fail at once.
+tree hash match, an fsync of them there and a provenance record of the transfer written
+beside the store on the destination. A failed attempt waits out an exponential backoff;
+refused names, a source that no longer matches its own manifest and an unpinned host key
+fail at once.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from ptyflow.provenance import (
 from ptyflow.transfer._destination import HOST_KEY_FAILURES, Destination, make_destination
 from ptyflow.transfer._policy import apply_disk_policy
 from ptyflow.transfer._queue import Queue, QueueItem, State
-from ptyflow.transfer._remote import destination_hashes, list_files, remove_files
+from ptyflow.transfer._remote import destination_hashes, list_files, remove_files, sync_files
 from ptyflow.transfer._send import batches, compare, send_and_hash, send_files
 from ptyflow.transfer._store_files import (
     early_files,
@@ -252,6 +253,7 @@ class Transfer:
             self._send(store_path, comparison.differing, rel=name, ignore_times=True)
             found |= hash_files(comparison.differing)
             repaired += comparison.differing + comparison.extra
+        sync_files(self.dest, name, files)  # verified in the page cache; now on the disk
         record = finish_record(
             record,
             [
@@ -291,12 +293,13 @@ class Transfer:
     def _put_record(self, record: ProvenanceRecord, name: str) -> None:
         """Write the transfer's record beside the store on the destination (atomically)."""
         final = Path(self.dest.root) / f"{name}{RECORD_SUFFIX}"
-        # Written under a temp name, then renamed: the record appears whole or not at all.
+        # Written under a temp name, fsynced, then renamed (and the rename fsynced): the
+        # record appears whole or not at all, even across a power cut.
         self.dest.run(
             [
                 "sh",
                 "-c",
-                'cat > "$1" && mv -f -- "$1" "$2"',
+                'cat > "$1" && sync -- "$1" && mv -f -- "$1" "$2" && sync -- "${2%/*}"',
                 "sh",
                 str(partial_path(final)),
                 str(final),

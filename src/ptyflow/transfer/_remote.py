@@ -1,4 +1,5 @@
-"""Commands run on the destination: hash named files, list files, remove strays.
+"""Commands run on the destination: hash named files, put them on disk, list files,
+remove strays.
 
 Files are hashed *where they landed* (through ssh for a server), so nothing is read back
 over the network and the server needs no ptyflow (and no matching ptyflow version): by
@@ -8,16 +9,21 @@ about 3x less CPU than coreutils), or with coreutils ``sha256sum`` for servers w
 Python. Both read the file names NUL-separated on stdin and print NUL-separated
 ``<sha256>  <path>`` records, so no name needs escaping and one parser reads either. The
 store's path and the partial dir's name are arguments, never part of a script's text.
+
+Hashes read the page cache, so a verified copy could still be lost to a power cut on the
+server; :func:`sync_files` fsyncs it (coreutils ``sync FILE...``) before the transfer is
+recorded and the local copy may be deleted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import PurePosixPath
 
 from ptyflow.config.transfer import VerifyMethod
 from ptyflow.transfer._destination import Destination
 
-__all__ = ["destination_hashes", "list_files", "remove_files"]
+__all__ = ["destination_hashes", "list_files", "remove_files", "sync_files"]
 
 #: A missing file is simply left out of the output (the caller counts it as differing).
 _HASH_SCRIPTS: dict[str, list[str]] = {
@@ -53,6 +59,8 @@ with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as pool:
 """,
     ],
 }
+#: fsync each name read from stdin, in order (files first, then their directories).
+_SYNC_SCRIPT = 'cd -- "$1" && xargs -0 -r sync --'
 #: Every regular file below the store, rsync's partial dirs left out.
 _LIST_SCRIPT = 'cd -- "$1" 2>/dev/null || exit 0; find . -name "$2" -prune -o -type f -print0'
 #: Hashing a store on the server reads all of it; this only stops a hung connection.
@@ -94,3 +102,16 @@ def remove_files(dest: Destination, name: str, files: Sequence[str]) -> None:
     """Delete files that do not belong to store ``name`` from its directory on the destination."""
     if files:
         dest.run(["rm", "-f", "--", *(f"{dest.root}/{name}/{f}" for f in files)], timeout_s=600)
+
+
+def sync_files(dest: Destination, name: str, files: Sequence[str]) -> None:
+    """Put ``files`` of store ``name`` on the destination's disk, with every directory that
+    holds them and the store's own entry in the destination root."""
+    rels = [PurePosixPath(f) for f in files]
+    dirs = sorted({str(parent) for rel in rels for parent in rel.parents} | {".."})
+    names = [*map(str, rels), *dirs]
+    dest.run(
+        ["sh", "-c", _SYNC_SCRIPT, "sh", f"{dest.root}/{name}"],
+        stdin=b"\0".join(n.encode() for n in names),
+        timeout_s=_TIMEOUT_S,
+    )
