@@ -7,12 +7,14 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from ptyflow.cli._options import add_overrides
+
 __all__ = ["add_parser", "import_"]
 
 log = logging.getLogger("ptyflow")
 
 
-def add_parser(sub: Any, add_overrides: Any) -> None:
+def add_parser(sub: Any) -> None:
     """Register ``ptyflow import`` on the top-level subparsers ``sub``."""
     p = sub.add_parser(
         "import",
@@ -32,7 +34,7 @@ def add_parser(sub: Any, add_overrides: Any) -> None:
     p.add_argument("--out", "-o", type=Path, required=True, help="store to create (*.zarr)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing ptyflow store")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    add_overrides(p)
+    add_overrides(p, "scan.shape=[32,32]", "beam.energy_eV=3e5")
     p.set_defaults(func=import_)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from ptyflow import __version__
 from ptyflow.cli import _acquire, _commands, _ingest, _reconstruct, _recover, _score
 from ptyflow.cli._compress import add_compress_parser
+from ptyflow.cli._options import add_overrides
 from ptyflow.cli._provenance import add_provenance_parser
 from ptyflow.cli._transfer import add_transfer_parser
 
@@ -20,18 +21,6 @@ Every store and result carries a provenance record (see `ptyflow provenance --he
 Docs: docs/architecture.md, docs/dataset-store.md, docs/conventions.md. Config templates with
 every option documented: configs/.
 """
-
-
-def _add_overrides(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override one config value, TOML syntax, e.g. --set scan.shape=[32,32] "
-        "--set dose.dose_e_per_A2=1e5 (repeatable)",
-    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="check the config and the physics, print what would be simulated, write nothing",
     )
-    _add_overrides(p)
+    add_overrides(p, "scan.shape=[32,32]", "dose.dose_e_per_A2=1e5")
     p.set_defaults(func=_commands.simulate)
 
     p = sub.add_parser(
@@ -90,14 +79,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_commands.info)
 
-    _add_overrides(add_compress_parser(sub))
-    _add_overrides(_reconstruct.add_parser(sub))
+    add_overrides(add_compress_parser(sub), "compress.kind=virtual")
+    add_overrides(_reconstruct.add_parser(sub), "model.n_slices=6")
     _recover.add_parser(sub)
     add_provenance_parser(sub)
     add_transfer_parser(sub)
 
-    _add_overrides(_acquire.add_acquire_parsers(sub))
-    _ingest.add_parser(sub, _add_overrides)
+    add_overrides(_acquire.add_acquire_parsers(sub), "scan.shape=[64,64]")
+    _ingest.add_parser(sub)
     _score.add_parser(sub)
 
     p = sub.add_parser(

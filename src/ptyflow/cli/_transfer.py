@@ -7,6 +7,8 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ptyflow.cli._options import add_overrides
+
 if TYPE_CHECKING:
     from ptyflow.config.transfer import TransferConfig
     from ptyflow.transfer import Transfer
@@ -63,15 +65,7 @@ def add_transfer_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]
         help="run: stop once every sealed store found is verified or failed (instead of "
         "watching on); stores still being acquired are left for the next run",
     )
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override one config value, TOML syntax, e.g. --set rsync.bandwidth_limit_KiB_per_s="
-        "50000 (repeatable)",
-    )
+    add_overrides(p, "rsync.bandwidth_limit_KiB_per_s=50000")
     p.set_defaults(func=_transfer)
 
 
@@ -109,14 +103,10 @@ def _status(config: TransferConfig) -> int:
 
 
 def _run(config: TransferConfig, *, exit_when_idle: bool) -> int:
-    import signal
-
     from ptyflow.transfer import State, Transfer
 
-    def _terminate(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt  # the queue keeps the store in flight; the next run resumes
-
-    signal.signal(signal.SIGTERM, _terminate)
+    # SIGTERM interrupts like Ctrl-C (ptyflow.cli.main): the queue keeps the store in
+    # flight, and the next run resumes it.
     with Transfer(config) as transfer:
         log.info(
             "watching %s, sending to %s (queue %s)",
