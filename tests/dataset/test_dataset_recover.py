@@ -6,14 +6,16 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from ptyflow.cli import main
 from ptyflow.dataset import (
+    DatasetMetadata,
     DatasetState,
     create_dataset,
     open_dataset,
@@ -126,53 +128,52 @@ def test_recover_refuses_a_closed_store(tmp_path, make_metadata, make_frames, wr
 
 
 @pytest.fixture
-def ctrl_c_raises() -> Iterator[None]:
-    """Ctrl-C raises KeyboardInterrupt, as in a terminal, whatever pytest inherited: a
-    process started in the background by a shell (``pytest &``) ignores SIGINT."""
-    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
+def set_sigint() -> Iterator[Callable[[Any], object]]:
+    """Set SIGINT's handler for one test. pytest may have inherited SIGINT ignored (a job a
+    shell started in the background, ``pytest &``, ignores it), so none is assumed."""
+    inherited = signal.getsignal(signal.SIGINT)
+    yield lambda handler: signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGINT, inherited)
 
 
-@pytest.mark.usefixtures("ctrl_c_raises")
-def test_a_second_ctrl_c_while_closing_does_not_leave_it_half_sealed(
-    tmp_path, make_metadata, make_frames, monkeypatch
-) -> None:
-    md = make_metadata(scan_shape=(4, 4))
-    frames = make_frames((4, 4), (16, 16))
-    seal = writer_module.seal_directory
+def _close_with_ctrl_c_in_seal(
+    path: Path, md: DatasetMetadata, frames: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> list[object]:
+    """Write ``frames`` into a new store at ``path`` and close it, a Ctrl-C arriving halfway
+    through the close (as it seals); return SIGINT's handler as the seal saw it."""
+    seal, seen = writer_module.seal_directory, []
 
     def interrupted_seal(*args, **kwargs):  # type: ignore[no-untyped-def]
-        signal.raise_signal(signal.SIGINT)  # Ctrl-C arrives halfway through the close
+        seen.append(signal.getsignal(signal.SIGINT))
+        signal.raise_signal(signal.SIGINT)
         return seal(*args, **kwargs)
 
     monkeypatch.setattr(writer_module, "seal_directory", interrupted_seal)
-    path = tmp_path / "s.zarr"
-    with pytest.raises(KeyboardInterrupt), create_dataset(path, md, dtype=frames.dtype) as writer:
+    with create_dataset(path, md, dtype=frames.dtype) as writer:
         writer.write_frames(0, frames)
+    return seen
+
+
+def test_a_second_ctrl_c_while_closing_does_not_leave_it_half_sealed(
+    tmp_path, make_metadata, make_frames, monkeypatch, set_sigint
+) -> None:
+    set_sigint(signal.default_int_handler)  # Ctrl-C raises KeyboardInterrupt
+    path = tmp_path / "s.zarr"
+    with pytest.raises(KeyboardInterrupt):
+        md = make_metadata(scan_shape=(4, 4))
+        _close_with_ctrl_c_in_seal(path, md, make_frames((4, 4), (16, 16)), monkeypatch)
     assert (path / "manifest.json").is_file()
     assert open_dataset(path).state is DatasetState.COMPLETE
     assert validate_dataset(path, verify_checksums=True) == []
 
 
 def test_closing_in_a_process_that_ignores_ctrl_c_keeps_ignoring_it(
-    tmp_path, make_metadata, make_frames, monkeypatch
+    tmp_path, make_metadata, make_frames, monkeypatch, set_sigint
 ) -> None:
+    set_sigint(signal.SIG_IGN)
     md = make_metadata(scan_shape=(4, 4))
-    frames = make_frames((4, 4), (16, 16))
-    seal = writer_module.seal_directory
-
-    def interrupted_seal(*args, **kwargs):  # type: ignore[no-untyped-def]
-        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # nothing held back
-        signal.raise_signal(signal.SIGINT)
-        return seal(*args, **kwargs)
-
-    monkeypatch.setattr(writer_module, "seal_directory", interrupted_seal)
-    inherited = signal.signal(signal.SIGINT, signal.SIG_IGN)  # as in `pytest &`
-    try:
-        with create_dataset(tmp_path / "s.zarr", md, dtype=frames.dtype) as writer:
-            writer.write_frames(0, frames)
-        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
-    finally:
-        signal.signal(signal.SIGINT, inherited)
-    assert open_dataset(tmp_path / "s.zarr").state is DatasetState.COMPLETE
+    path = tmp_path / "s.zarr"
+    seen = _close_with_ctrl_c_in_seal(path, md, make_frames((4, 4), (16, 16)), monkeypatch)
+    assert seen == [signal.SIG_IGN]  # nothing was held back
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    assert open_dataset(path).state is DatasetState.COMPLETE
