@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ptyflow.cli import main
 from ptyflow.dataset import open_dataset
 from ptyflow.provenance import read_record
 from ptyflow.testing import TINY_SIMULATION
@@ -28,7 +29,9 @@ def _no_traceback(out: subprocess.CompletedProcess[str]) -> None:
     assert "Traceback" not in out.stderr, out.stderr
 
 
-def test_simulate_info_and_verify(run_cli: RunCli, tmp_path: Path, simulate_toml: Path) -> None:
+def test_simulate_info_and_verify(
+    run_cli: RunCli, tmp_path: Path, simulate_toml: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     store = tmp_path / "small.zarr"
     _simulate_small(run_cli, simulate_toml, store)
     ds = open_dataset(store)
@@ -40,6 +43,10 @@ def test_simulate_info_and_verify(run_cli: RunCli, tmp_path: Path, simulate_toml
     for text in ("complete", "(6, 5, 64, 64)", "300 keV", "every file matches the manifest"):
         assert text in info.stdout
     assert (tmp_path / "look.png").stat().st_size > 10_000
+    # An output nowhere to go is refused before any work (nothing printed but the error).
+    assert main(["info", str(store), "--plot", str(tmp_path / "no" / "look.png")]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and f"directory {tmp_path / 'no'} does not exist" in err
 
     assert run_cli("provenance", "verify", store).returncode == 0
     # A flipped byte in one shard is caught by both checks.

@@ -6,6 +6,9 @@ import argparse
 import logging
 import sys
 
+from ptyflow.cli._options import check_outputs
+from ptyflow.errors import PtyflowError
+
 __all__ = [
     "demo",
     "info",
@@ -51,12 +54,17 @@ def info(args: argparse.Namespace) -> int:
         if args.store is None:
             return 0
     elif args.store is None:
-        print("ptyflow info: error: give a STORE (or --kernels)", file=sys.stderr)
-        return 2
+        raise PtyflowError("give a STORE (or --kernels)")
     if is_result_store(args.store):
         from ptyflow.cli._reconstruct import result_info
 
+        if args.plot:
+            raise PtyflowError(
+                f"--plot draws a dataset store; the result store {args.store} holds its own "
+                "figures (phase.png, convergence.png)"
+            )
         return result_info(args.store)
+    check_outputs(args.plot)
     console = Console()
     console.print(render_info(args.store, verify_checksums=False))
     if args.plot:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-__all__ = ["add_overrides"]
+from ptyflow.errors import PtyflowError
+
+__all__ = ["add_overrides", "check_outputs"]
 
 
 def add_overrides(p: argparse.ArgumentParser, *examples: str) -> argparse.ArgumentParser:
@@ -20,3 +23,10 @@ def add_overrides(p: argparse.ArgumentParser, *examples: str) -> argparse.Argume
         help=f"override one config value, TOML syntax, e.g. {shown} (repeatable)",
     )
     return p
+
+
+def check_outputs(*paths: Path | None) -> None:
+    """Refuse, before any work, an output file (--json, --plot) whose directory is missing."""
+    for path in paths:
+        if path is not None and not path.parent.is_dir():
+            raise PtyflowError(f"{path}: directory {path.parent} does not exist")

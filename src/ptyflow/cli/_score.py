@@ -8,6 +8,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from ptyflow.cli._options import check_outputs
+
 __all__ = ["add_parser", "score"]
 
 log = logging.getLogger("ptyflow")
@@ -61,6 +63,7 @@ def score(args: argparse.Namespace) -> int:
 
     from ptyflow.score import plot_score, score_result
 
+    check_outputs(args.json, args.plot)
     result, phase = score_result(
         args.result,
         args.truth,

@@ -124,6 +124,9 @@ def _run(config: TransferConfig, *, exit_when_idle: bool) -> int:
 def _verify(config: TransferConfig, names: list[str]) -> int:
     from ptyflow.transfer import Transfer
 
+    if not config.queue_db.is_file():  # not created here: nothing was ever verified
+        log.warning("no queue at %s (the transfer has not run); nothing to check", config.queue_db)
+        return 0
     with Transfer(config) as transfer:
         return _verify_with(transfer, names)
 
@@ -141,6 +144,8 @@ def _verify_with(transfer: Transfer, names: list[str]) -> int:
             f"(verified: {', '.join(sorted(items)) or 'none'})"
         )
     chosen = [items[n] for n in names] if names else list(items.values())
+    if not chosen:
+        log.warning("no store is verified in the queue %s yet; nothing to check", config.queue_db)
     bad = 0
     for item in chosen:
         if item.local_deleted or not item.source.is_dir():
