@@ -120,6 +120,8 @@ def test_rerun_needs_its_inputs_and_a_known_step(
     make_artifact(tmp_path / "x.npy", "mystery")
     with pytest.raises(ProvenanceError, match=r"cannot re-run a 'mystery' step.*simulate"):
         prov.rerun(tmp_path / "x.npy", tmp_path / "y.npy")
+    with pytest.raises(ProvenanceError, match="already exists; rerun writes a new artifact"):
+        prov.rerun(store, store)  # never over the original
     store.rename(tmp_path / "moved.zarr")
     with pytest.raises(ProvenanceError, match="unresolved; pass --search"):
         prov.rerun(truth, tmp_path / "again")

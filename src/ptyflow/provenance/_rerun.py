@@ -120,6 +120,8 @@ def rerun(
     path, in ``search``), and must still hash to what the step used.
     """
     artifact, out = Path(artifact), Path(out)
+    if out.exists():  # never over the original, nor over anything else
+        raise ProvenanceError(f"{out}: already exists; rerun writes a new artifact, to a new --out")
     step = first_step(artifact, search=search)
     rerunner = rerunner_for(step.record.activity)
     inputs = []
