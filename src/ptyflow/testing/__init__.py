@@ -7,6 +7,7 @@
   waited for); :data:`TINY_SIMULATION`: the ``--set`` overrides of a seconds-long
   ``ptyflow simulate`` of the template;
 - :func:`merge_sections`: a base config with some nested keys overridden;
+  :func:`undocumented_keys`: what a config template leaves out;
 - :func:`reference_store`: the shared abTEM SrTiO3 reference (raw, noise-free, binned or
   virtual-detector signals, a scan crop) as a store; :func:`score_reference` and
   :func:`score_phase` score a reconstruction against its truth with the shared scorer;
@@ -21,7 +22,7 @@ The test suite turns them into fixtures in ``tests/conftest.py``; nothing here n
 
 from ptyflow.testing._builders import make_metadata, poisson_frames, write_store
 from ptyflow.testing._cli import TINY_SIMULATION, run_cli, start_cli
-from ptyflow.testing._configs import merge_sections
+from ptyflow.testing._configs import merge_sections, undocumented_keys
 from ptyflow.testing._disk import small_disk
 from ptyflow.testing._reference import (
     REFERENCE_VARIANTS,
@@ -45,6 +46,7 @@ __all__ = [
     "segmented_masks",
     "small_disk",
     "start_cli",
+    "undocumented_keys",
     "wait_until",
     "write_store",
 ]
