@@ -12,19 +12,15 @@ import numpy as np
 import zarr
 from numpy.typing import NDArray
 
-from ptyflow.dataset._group import read_metadata
+from ptyflow.dataset._group import array_problems, read_metadata
 from ptyflow.dataset._integrity import read_json
 from ptyflow.dataset._layout import (
-    ATTRS_KEY,
     DATA,
     FRAMES_RECEIVED,
     LIVE,
     LIVE_IMAGES,
     MASKS,
     Geometry,
-    array_attributes,
-    array_specs,
-    data_dtype_problem,
     get_array,
 )
 from ptyflow.dataset._metadata import DatasetMetadata, DatasetState
@@ -32,59 +28,6 @@ from ptyflow.errors import DatasetError
 from ptyflow.provenance import MANIFEST_NAME, RECORD_NAME, ManifestEntry
 
 __all__ = ["Dataset", "open_dataset"]
-
-
-def _array_problems(path: Path, group: zarr.Group, metadata: DatasetMetadata) -> list[str]:
-    """Every required array that is missing, unreadable, or of the wrong shape/dtype/axes."""
-    problems = []
-    for name, spec in array_specs(metadata).items():
-        try:
-            array = group[name]
-        except KeyError:
-            problems.append(f"{path / name}: required array is missing")
-            continue
-        except Exception as err:  # a corrupt zarr.json of the array, whatever zarr raises
-            problems.append(f"{path / name / 'zarr.json'}: cannot read: {err}")
-            continue
-        if not isinstance(array, zarr.Array):
-            problems.append(f"{path / name}: expected an array, found a group")
-            continue
-        if array.shape != spec.shape:
-            problems.append(f"{path / name}: shape {array.shape}, expected {spec.shape}")
-        dtype = np.dtype(array.dtype)
-        if spec.dtype is None:
-            wrong_dtype = data_dtype_problem(metadata, dtype)
-        elif dtype != spec.dtype:
-            wrong_dtype = f"dtype {dtype}, expected {spec.dtype}"
-        else:
-            wrong_dtype = None
-        if wrong_dtype:
-            problems.append(f"{path / name}: {wrong_dtype}")
-        dims = getattr(array.metadata, "dimension_names", None)
-        if dims != spec.dims:
-            problems.append(f"{path / name}: dimension_names {dims}, expected {spec.dims}")
-        # Per-axis calibration must agree with the group metadata it was derived from.
-        expected = array_attributes(
-            metadata, spec.dims, units=spec.units, description=spec.description
-        )[ATTRS_KEY]
-        found = array.attrs.get(ATTRS_KEY)
-        if _rounded(found) != _rounded(expected):
-            problems.append(
-                f"{path / name / 'zarr.json'}: attributes.{ATTRS_KEY} {found!r} disagree with "
-                f"the group metadata; expected {expected!r}"
-            )
-    return problems
-
-
-def _rounded(obj: Any) -> Any:
-    """``obj`` with floats rounded to 12 significant digits, for comparing JSON round trips."""
-    if isinstance(obj, float):
-        return float(f"{obj:.12g}")
-    if isinstance(obj, dict):
-        return {k: _rounded(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_rounded(v) for v in obj]
-    return obj
 
 
 def open_dataset(path: str | Path) -> Dataset:
@@ -97,7 +40,7 @@ def open_dataset(path: str | Path) -> Dataset:
     path = Path(path)
     metadata = read_metadata(path)
     group = zarr.open_group(path, mode="r")
-    if problems := _array_problems(path, group, metadata):
+    if problems := array_problems(path, group, metadata):
         raise DatasetError("\n".join(problems))
     dataset = Dataset(path, group, metadata)
     dataset.frames_received  # noqa: B018  # read now: a corrupt one must fail here, by name
