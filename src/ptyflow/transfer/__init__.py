@@ -14,9 +14,10 @@ from ptyflow.transfer._destination import (
     SshDestination,
     make_destination,
 )
-from ptyflow.transfer._engine import RECORD_SUFFIX, Transfer, TransferResult
+from ptyflow.transfer._engine import Transfer, TransferResult
 from ptyflow.transfer._policy import apply_disk_policy
 from ptyflow.transfer._queue import Queue, QueueItem, State
+from ptyflow.transfer._record import RECORD_SUFFIX
 from ptyflow.transfer._remote import destination_hashes, list_files
 from ptyflow.transfer._send import Comparison, compare
 from ptyflow.transfer._status import render_status

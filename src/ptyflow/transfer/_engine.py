@@ -12,7 +12,6 @@ fail at once.
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import time
 from collections.abc import Sequence
@@ -20,20 +19,20 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from ptyflow._files import partial_path
 from ptyflow.config.transfer import TransferConfig
 from ptyflow.dataset import writer_running
 from ptyflow.errors import TransferError
 from ptyflow.provenance import (
-    ArtifactRef,
     ProvenanceRecord,
-    finish_record,
-    seal_record,
-    start_record,
 )
 from ptyflow.transfer._destination import HOST_KEY_FAILURES, Destination, make_destination
 from ptyflow.transfer._policy import apply_disk_policy
 from ptyflow.transfer._queue import Queue, QueueItem, State
+from ptyflow.transfer._record import (
+    finish_transfer_record,
+    put_record,
+    start_transfer_record,
+)
 from ptyflow.transfer._remote import destination_hashes, list_files, remove_files, sync_files
 from ptyflow.transfer._send import batches, compare, send_and_hash, send_files
 from ptyflow.transfer._store_files import (
@@ -45,16 +44,13 @@ from ptyflow.transfer._store_files import (
     source_hash_matches,
 )
 
-__all__ = ["RECORD_SUFFIX", "Transfer", "TransferResult"]
+__all__ = ["Transfer", "TransferResult"]
 
 log = logging.getLogger("ptyflow.transfer")
 _ORPHANED = (
     "not sealed and no process is writing it (a crashed acquisition?); "
     "`ptyflow recover STORE` seals the frames that arrived, and it is sent then"
 )
-
-#: The transfer's own record sits beside the store on the destination: ``NAME`` + this.
-RECORD_SUFFIX = ".transfer.prov.json"
 
 
 class _GiveUpError(TransferError):
@@ -196,26 +192,7 @@ class Transfer:
         except TransferError as err:
             raise _GiveUpError(str(err)) from None
         name = store_path.name
-        dest_path = f"{self.dest.root}/{name}"
-        record = start_record(
-            "transfer",
-            config={
-                "source": f"{socket.gethostname()}:{store_path.resolve()}",
-                "destination": f"{self.dest.label}/{name}",
-                "settings": self.config.model_dump(mode="json"),
-            },
-            # The input is the store itself, referenced where its verified bytes now are, so
-            # lineage on the server walks back to the acquisition record (config.source
-            # says where it came from).
-            inputs=[
-                ArtifactRef(
-                    path=dest_path,
-                    content_hash=store.content_hash,
-                    record_id=store.record_id,
-                    record_hash=store.record_hash,
-                )
-            ],
-        )
+        record = start_transfer_record(self.config, self.dest, store)
         hash_files = partial(
             destination_hashes, self.dest, name, method=self.config.destination.verify_with
         )
@@ -254,15 +231,8 @@ class Transfer:
             found |= hash_files(comparison.differing)
             repaired += comparison.differing + comparison.extra
         sync_files(self.dest, name, files)  # verified in the page cache; now on the disk
-        record = finish_record(
-            record,
-            [
-                ArtifactRef(
-                    path=dest_path, content_hash=comparison.tree_hash, record_id=store.record_id
-                )
-            ],
-        )
-        self._put_record(record, name)
+        record = finish_transfer_record(record, self.dest, store, comparison.tree_hash)
+        put_record(self.dest, record, name)
         return TransferResult(
             name,
             store.size_bytes,
@@ -289,22 +259,3 @@ class Transfer:
         self, source: Path, files: Sequence[str], *, rel: str, ignore_times: bool = False
     ) -> None:
         send_files(source, files, self.dest, rel, self.config.rsync, ignore_times=ignore_times)
-
-    def _put_record(self, record: ProvenanceRecord, name: str) -> None:
-        """Write the transfer's record beside the store on the destination (atomically)."""
-        final = Path(self.dest.root) / f"{name}{RECORD_SUFFIX}"
-        # Written under a temp name, fsynced, then renamed (and the rename fsynced): the
-        # record appears whole or not at all, even across a power cut.
-        self.dest.run(
-            [
-                "sh",
-                "-c",
-                'cat > "$1" && sync -- "$1" && mv -f -- "$1" "$2" && sync -- "${2%/*}"',
-                "sh",
-                str(partial_path(final)),
-                str(final),
-            ],
-            # Sealed (record_hash) like every record ptyflow writes: see docs/provenance.md.
-            stdin=seal_record(record).model_dump_json(indent=2).encode(),
-            timeout_s=600,
-        )
