@@ -15,6 +15,7 @@ from ptyflow.cli import main
 from ptyflow.config.transfer import DiskPolicyConfig
 from ptyflow.dataset import writer_running
 from ptyflow.dataset._lock import OutputLock
+from ptyflow.errors import TransferError
 from ptyflow.provenance import build_manifest, sha256_file, tree_hash
 from ptyflow.testing import undocumented_keys
 from ptyflow.transfer import (
@@ -320,3 +321,13 @@ def test_unsealed_store_without_a_writer_is_named_for_recover(
     transfer.scan()
     item = transfer.queue.get(store_name)
     assert item is not None and item.state is State.PENDING and item.reason is None
+
+
+def test_a_missing_watched_directory_is_named_and_not_created(
+    tmp_path: Path, make_config: Callable[..., Any]
+) -> None:
+    missing = tmp_path / "acquisitions"
+    config, _ = make_config(tmp_path, missing, str(tmp_path / "server"))
+    with pytest.raises(TransferError, match="acquisitions: the watched directory does not exist"):
+        Transfer(config)
+    assert not missing.exists()  # nor its queue inside it

@@ -72,6 +72,7 @@ class Transfer:
 
     def __init__(self, config: TransferConfig, destination: Destination | None = None) -> None:
         self.config = config
+        find_stores(config.source.watch_dir)  # refuses a missing one before the queue is made
         self.dest = destination or make_destination(config.destination)
         self.queue = Queue(config.queue_db)
         self._early_sent: dict[str, float] = {}
