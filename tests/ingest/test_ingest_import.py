@@ -197,6 +197,13 @@ def test_bad_input_names_file_and_key(
     assert not (tmp_path / "s.zarr").exists()
 
 
+def test_a_file_that_is_not_npy_is_named_so(tmp_path: Path, make_config: MakeConfig) -> None:
+    src = tmp_path / "counts.npy"
+    src.write_text("not an array")  # numpy alone would speak of pickled data
+    with pytest.raises(DatasetError, match=r"counts.npy: not a .npy file \(no NumPy header"):
+        run_import(make_config(), src, tmp_path / "s.zarr", progress=False)
+
+
 def test_positions_file_must_match_the_raster(
     tmp_path: Path, counts: np.ndarray, make_config: MakeConfig
 ) -> None:

@@ -124,3 +124,5 @@ def test_bad_inputs_name_the_problem() -> None:
         score_phase(np.zeros((200, 200)), PIXEL_A, (-20.0, -20.0), truth, field_A=field)
     with pytest.raises(ScoreError, match="do not span an area"):
         score_phase(image, PIXEL_A, origin, truth, field_A=[[0, 0], [0, 1], [0, 2]])
+    with pytest.raises(ScoreError, match="margin_A must be a finite number >= 0, got -1"):
+        score_phase(image, PIXEL_A, origin, truth, margin_A=-1.0)  # would widen the field

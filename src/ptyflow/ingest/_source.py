@@ -52,6 +52,9 @@ def open_array(path: Path, dataset: str | None, key: str) -> tuple[Any, Any]:
     if path.suffix.lower() == ".npy":
         if dataset is not None:
             raise ConfigError(f"{key} = {dataset!r}: {path} is a .npy file, which holds one array")
+        with open(path, "rb") as fh:  # else numpy's error speaks of pickled data
+            if fh.read(6) != b"\x93NUMPY":
+                raise DatasetError(f"{path}: not a .npy file (no NumPy header at its start)")
         try:
             return np.load(path, mmap_mode="r", allow_pickle=False), None
         except (ValueError, OSError) as err:

@@ -140,6 +140,13 @@ def score_phase(
         raise ScoreError("phase contains NaN or infinity")
     if not pixel_size_A > 0:
         raise ScoreError(f"pixel_size_A must be > 0, got {pixel_size_A}")
+    for name, value, least in (
+        ("margin_A", margin_A, 0.0),
+        ("max_shift_A", max_shift_A, 0.0),
+        ("frc_k_min_inv_A", frc_k_min_inv_A, 0.0),
+    ):
+        if not (np.isfinite(value) and value >= least):
+            raise ScoreError(f"{name} must be a finite number >= {least:g}, got {value}")
     rows, cols = np.indices(image.shape, dtype=np.float64) * pixel_size_A
     y: NDArray[np.float64] = origin_A[0] + rows
     x: NDArray[np.float64] = origin_A[1] + cols
