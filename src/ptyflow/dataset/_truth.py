@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ptyflow._files import partial_path
+from ptyflow._files import fsync_path, partial_path
 from ptyflow.errors import DatasetError
 from ptyflow.provenance import (
     ProvenanceRecord,
@@ -89,6 +89,7 @@ def write_truth_dir(
         if not into_place:
             return tmp
         os.replace(tmp, path)
+        fsync_path(path.parent)  # the rename, durable
         return path
     except BaseException as err:
         shutil.rmtree(tmp, ignore_errors=True)
