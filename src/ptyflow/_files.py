@@ -10,6 +10,7 @@ declared finished: the file's bytes before its rename, the directory after it
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import uuid
@@ -33,10 +34,17 @@ def partial_path(path: Path) -> Path:
 
 
 def fsync_path(path: Path) -> None:
-    """Put ``path`` on disk: a file's bytes, or a directory's entries (its renames)."""
+    """Put ``path`` on disk: a file's bytes, or a directory's entries (its renames).
+
+    Some file systems (CIFS, some FUSE mounts) cannot fsync a directory (EINVAL): there the
+    directory is left to them, as SQLite does; a file that cannot be synced is an error.
+    """
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
+    except OSError as err:
+        if err.errno not in (errno.EINVAL, errno.ENOTSUP) or not path.is_dir():
+            raise
     finally:
         os.close(fd)
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import stat
 from pathlib import Path
 
 import pytest
 
+from ptyflow._files import fsync_path
 from ptyflow.provenance import content_hash, read_record, seal_directory, start_record
 
 
@@ -54,3 +57,28 @@ def test_seal_puts_every_file_and_directory_on_disk_before_the_manifest(
     assert all(synced.index(p) < manifest for p in data + dirs)
     assert first(".provenance.json") < manifest
     assert str(root) in synced[manifest:]  # the manifest's rename, made durable
+
+
+def test_a_file_system_that_cannot_sync_directories_still_seals(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "artifact"
+    root.mkdir()
+    (root / "a.txt").write_text("alpha")
+    fsync = os.fsync
+
+    def no_directory_fsync(fd: int) -> None:  # as CIFS and some FUSE mounts answer
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "Invalid argument")
+        fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", no_directory_fsync)
+    seal_directory(root, start_record("test"))
+    assert (root / "manifest.json").is_file()
+
+    def no_fsync(fd: int) -> None:
+        raise OSError(errno.EINVAL, "Invalid argument")
+
+    monkeypatch.setattr(os, "fsync", no_fsync)
+    with pytest.raises(OSError, match="Invalid argument"):  # a file that cannot sync
+        fsync_path(root / "a.txt")

@@ -59,8 +59,9 @@ with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as pool:
 """,
     ],
 }
-#: fsync each name read from stdin, in order (files first, then their directories).
-_SYNC_SCRIPT = 'cd -- "$1" && xargs -0 -r sync --'
+#: fsync the files named on stdin, then the directories given as arguments (best effort:
+#: some file systems cannot fsync a directory; a file that cannot be synced is an error).
+_SYNC_SCRIPT = 'cd -- "$1" && shift && xargs -0 -r sync -- && { sync -- "$@" 2>/dev/null || :; }'
 #: Every regular file below the store, rsync's partial dirs left out.
 _LIST_SCRIPT = 'cd -- "$1" 2>/dev/null || exit 0; find . -name "$2" -prune -o -type f -print0'
 #: Hashing a store on the server reads all of it; this only stops a hung connection.
@@ -109,9 +110,8 @@ def sync_files(dest: Destination, name: str, files: Sequence[str]) -> None:
     holds them and the store's own entry in the destination root."""
     rels = [PurePosixPath(f) for f in files]
     dirs = sorted({str(parent) for rel in rels for parent in rel.parents} | {".."})
-    names = [*map(str, rels), *dirs]
     dest.run(
-        ["sh", "-c", _SYNC_SCRIPT, "sh", f"{dest.root}/{name}"],
-        stdin=b"\0".join(n.encode() for n in names),
+        ["sh", "-c", _SYNC_SCRIPT, "sh", f"{dest.root}/{name}", *dirs],
+        stdin=b"\0".join(str(rel).encode() for rel in rels),
         timeout_s=_TIMEOUT_S,
     )
