@@ -69,7 +69,7 @@ def verify(args: argparse.Namespace) -> int:
         TimeRemainingColumn(),
         console=console,
         transient=True,
-        disable=args.no_progress,
+        disable=args.no_progress or not console.is_terminal,  # piped: no stray blank line
     )
     with bar:
         task = bar.add_task("verify", total=None)
