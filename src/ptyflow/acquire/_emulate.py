@@ -290,6 +290,7 @@ def emulate(
         enc = _Encoder(source, plan, plan.series)
         enc.warm()  # encode before timing starts: a detector has its frames ready
         send_messages(sock, [])  # load the compiled send loop
+        cpu0_s = time.process_time()
         sent, seconds = _send_series(sock, enc, plan, complete=False)
         if plan.restart:
             clean = replace(plan, corrupt=frozenset(), malformed=frozenset())
@@ -302,6 +303,7 @@ def emulate(
         sock.close(linger=-1 if linger_s is None else int(linger_s * 1000))
         ctx.term()  # returns once the queue is delivered (or the linger expired)
     return {
+        "cpu_s": time.process_time() - cpu0_s,  # all threads, from the first send to delivery
         "endpoint": bound,
         "frames_sent": sent,
         "seconds": seconds,
