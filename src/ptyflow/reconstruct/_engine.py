@@ -20,6 +20,7 @@ from ptyflow.dataset import Dataset, open_dataset
 from ptyflow.errors import ConfigError
 from ptyflow.physics import Probe
 from ptyflow.provenance import artifact_ref, start_record
+from ptyflow.reconstruct._amplitude import amplitude_loss
 from ptyflow.reconstruct._checkpoint import Checkpoint, checkpoint_path
 from ptyflow.reconstruct._data import FrameSource
 from ptyflow.reconstruct._dose import dose_defaults
@@ -143,7 +144,7 @@ def _initial_probe_power(source: FrameSource, build: Callable[[float], PtychoMod
     """Σ|ψ|² that makes the modelled frames (through vacuum) as bright as the measured ones."""
     unit = build(1.0)
     rng = np.random.default_rng(0)
-    indices, frames = next(source.batches(rng, 64))
+    indices, frames, _ = next(source.batches(rng, 64))
     with torch.no_grad():
         modelled = unit(indices).sum(dtype=torch.float64)
     return float(frames.sum(dtype=torch.float64) / modelled)
@@ -154,21 +155,25 @@ class _Step:
     """One gradient step on one batch (a closure, as L-BFGS re-evaluates it)."""
 
     model: PtychoModel
-    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+    loss_name: str
     optimizer: torch.optim.Optimizer
     tv_weight: float
     indices: torch.Tensor
     frames: torch.Tensor
-    modelled: torch.Tensor | None = None
+    roots: torch.Tensor
+    error: torch.Tensor | None = None  # Σ|√model − √data| of the last evaluation
 
     def closure(self) -> torch.Tensor:
         self.optimizer.zero_grad(set_to_none=True)
-        predicted = self.model(self.indices)
-        loss = self.loss_fn(predicted, self.frames)
+        if self.loss_name == "amplitude" and self.model.fused_amplitude:
+            loss, self.error = amplitude_loss(self.model.exit_waves(self.indices), self.roots)
+        else:
+            predicted = self.model(self.indices)
+            loss = LOSSES[self.loss_name](predicted, self.frames, self.roots)
+            self.error = data_error(predicted.detach(), self.roots)
         if self.tv_weight:
             loss = loss + self.tv_weight * total_variation(self.model)
         loss.backward()
-        self.modelled = predicted.detach()
         return loss.detach()
 
     def run(self, lbfgs: bool) -> torch.Tensor:
@@ -235,7 +240,6 @@ def run_reconstruction(
         grid.pixel_size_A[0],
         rotation,
     )
-    loss_fn = LOSSES[loss_name]
     optimizer = _optimizer(model, config)
     n_iter = config.optimizer.iterations
     lbfgs = config.optimizer.kind == "lbfgs"
@@ -261,14 +265,15 @@ def run_reconstruction(
             sums = torch.zeros(3, dtype=torch.float64, device=device)  # loss, |√m − √d|, √d
             count = 0
             with _left_out(frozen):
-                for indices, frames in source.batches(rng, batch):
-                    step = _Step(model, loss_fn, optimizer, tv, indices, frames)
+                for indices, frames, roots in source.batches(rng, batch):
+                    step = _Step(model, loss_name, optimizer, tv, indices, frames, roots)
                     loss = step.run(lbfgs)
                     scheduler.step()
                     model.constrain()
-                    assert step.modelled is not None
+                    assert step.error is not None
                     sums[0] += loss * len(indices)
-                    sums[1:] += data_error(step.modelled, frames)
+                    sums[1] += step.error
+                    sums[2] += roots.sum()
                     count += len(indices)
             filter_object(model.phase, model.log_amplitude, config.regularize, grid.pixel_size_A)
             total, err_num, err_den = sums.tolist()

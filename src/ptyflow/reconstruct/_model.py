@@ -17,13 +17,10 @@ from ptyflow.physics import (
     aberration_coefficients,
     aberration_phase_torch,
     fresnel_propagator,
-    multislice,
-    object_patches,
-    shift_ramps,
-    shifted_probes,
     soft_aperture,
 )
 from ptyflow.physics.forward import far_field_intensity
+from ptyflow.physics.fused import exit_waves, probes_at
 from ptyflow.reconstruct._geometry import ObjectGrid
 from ptyflow.reconstruct._measure import Measurement
 
@@ -132,16 +129,24 @@ class PtychoModel(torch.nn.Module):
         """Current probe positions (n, 2) [Å], scan frame."""
         return self.nominal_A @ self.affine.T + self.delta_A
 
-    def forward(self, indices: torch.Tensor) -> torch.Tensor:
-        """The modelled measurement of the frames at flat scan ``indices`` (B,)."""
+    def exit_waves(self, indices: torch.Tensor) -> torch.Tensor:
+        """Exit waves Ψ_m(k) (B, M, N, N), FFT order, of the frames at flat scan ``indices``."""
         n = self.grid.window_px[0]
         rel = (self.positions_A()[indices] - self.origin_A) / self.pixel_A
         start = torch.round(rel.detach()).to(torch.int64) - n // 2
         shift = (rel - start).to(torch.float32)
-        waves = shifted_probes(self.probe_modes(), shift_ramps(shift, (n, n)))
-        patches = object_patches(self.transmission_(), start, n)
-        wave_k = multislice(waves, patches, self.propagators)
-        return self.measurement(far_field_intensity(wave_k, None))
+        waves = probes_at(self.probe_modes(), shift)
+        return exit_waves(waves, self.transmission_(), start, self.propagators)
+
+    @property
+    def fused_amplitude(self) -> bool:
+        """Whether the amplitude loss can take the exit waves straight (``_amplitude``): on
+        the CPU, for data that are the modelled intensities themselves (pixelated)."""
+        return self.measurement.identity and self.phase.device.type == "cpu"
+
+    def forward(self, indices: torch.Tensor) -> torch.Tensor:
+        """The modelled measurement of the frames at flat scan ``indices`` (B,)."""
+        return self.measurement(far_field_intensity(self.exit_waves(indices), None))
 
     @torch.no_grad()
     def constrain(self) -> None:
