@@ -19,9 +19,10 @@ from ptyflow.errors import DatasetError
 
 __all__ = ["FrameSource"]
 
-#: (flat scan indices (B,), frames (B, …), their square roots √max(frame, 0)): the roots
-#: serve the amplitude loss and the data error, so a cached store takes them once.
-Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+#: (flat scan indices (B,), frames (B, …) or None where not asked for, their square roots
+#: √max(frame, 0)): the roots serve the amplitude loss and the data error, so a cached
+#: store takes them once, and the amplitude loss needs no frames.
+Batch = tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]
 
 
 def _flat(nav: tuple[slice, ...], received: NDArray[np.bool_], nx: int) -> NDArray[np.int64]:
@@ -89,8 +90,11 @@ class FrameSource:
         #: Counts per value where the signal is: chooses the default loss.
         self.signal_counts = signal_counts(frame_sum / len(self.indices))
 
-    def batches(self, rng: np.random.Generator, batch_size: int) -> Iterator[Batch]:
-        """One pass over every received frame in a seeded random order."""
+    def batches(
+        self, rng: np.random.Generator, batch_size: int, frames: bool = True
+    ) -> Iterator[Batch]:
+        """One pass over every received frame in a seeded random order; without ``frames``
+        cached batches carry only the roots (saving a gather per batch)."""
         if self._frames is not None and self._roots is not None:
             # One host-to-device copy per pass and none back: a per-batch round trip would
             # make the host wait for the device's queue to drain every batch.
@@ -99,7 +103,8 @@ class FrameSource:
             for start in range(0, len(perm), batch_size):
                 stop = start + batch_size
                 sel = perm[start:stop]
-                yield flat[start:stop], self._frames[sel], self._roots[sel]
+                picked = self._frames.index_select(0, sel) if frames else None
+                yield flat[start:stop], picked, self._roots.index_select(0, sel)
             return
         yield from self._streamed(rng, batch_size)
 

@@ -145,6 +145,7 @@ def _initial_probe_power(source: FrameSource, build: Callable[[float], PtychoMod
     unit = build(1.0)
     rng = np.random.default_rng(0)
     indices, frames, _ = next(source.batches(rng, 64))
+    assert frames is not None
     with torch.no_grad():
         modelled = unit(indices).sum(dtype=torch.float64)
     return float(frames.sum(dtype=torch.float64) / modelled)
@@ -159,7 +160,7 @@ class _Step:
     optimizer: torch.optim.Optimizer
     tv_weight: float
     indices: torch.Tensor
-    frames: torch.Tensor
+    frames: torch.Tensor | None  # None for the amplitude loss, which needs only the roots
     roots: torch.Tensor
     error: torch.Tensor | None = None  # Σ|√model − √data| of the last evaluation
 
@@ -251,6 +252,7 @@ def run_reconstruction(
             "optimizer.kind = 'adam'"
         )
     batch = len(source.indices) if lbfgs else config.optimizer.batch_size
+    need_frames = loss_name != "amplitude"
     steps = n_iter * math.ceil(len(source.indices) / batch)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(config, steps))
     history = IterationLog()
@@ -265,7 +267,7 @@ def run_reconstruction(
             sums = torch.zeros(3, dtype=torch.float64, device=device)  # loss, |√m − √d|, √d
             count = 0
             with _left_out(frozen):
-                for indices, frames, roots in source.batches(rng, batch):
+                for indices, frames, roots in source.batches(rng, batch, need_frames):
                     step = _Step(model, loss_name, optimizer, tv, indices, frames, roots)
                     loss = step.run(lbfgs)
                     scheduler.step()

@@ -79,20 +79,26 @@ class Measurement:
         return intensity.reshape(-1, ny, b, nx, b).sum(dim=(2, 4))
 
 
-def _amplitude(model: torch.Tensor, data: torch.Tensor, root: torch.Tensor) -> torch.Tensor:
+Data = torch.Tensor | None  # the amplitude loss is given none
+
+
+def _amplitude(model: torch.Tensor, data: Data, root: torch.Tensor) -> torch.Tensor:
     return (torch.sqrt(model + _EPS) - root).square().mean()
 
 
-def _poisson(model: torch.Tensor, data: torch.Tensor, root: torch.Tensor) -> torch.Tensor:
+def _poisson(model: torch.Tensor, data: Data, root: torch.Tensor) -> torch.Tensor:
+    assert data is not None
     return (model - data * torch.log(model + _EPS)).mean()
 
 
-def _intensity(model: torch.Tensor, data: torch.Tensor, root: torch.Tensor) -> torch.Tensor:
+def _intensity(model: torch.Tensor, data: Data, root: torch.Tensor) -> torch.Tensor:
+    assert data is not None
     return (model - data).square().mean()
 
 
-#: loss(model, data, √max(data, 0)): the roots come precomputed with the data.
-LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]] = {
+#: loss(model, data, √max(data, 0)): the roots come precomputed with the data; the
+#: amplitude loss needs only them, and is given None for the data.
+LOSSES: dict[str, Callable[[torch.Tensor, Data, torch.Tensor], torch.Tensor]] = {
     "amplitude": _amplitude,
     "poisson": _poisson,
     "intensity": _intensity,
