@@ -128,7 +128,9 @@ class OptimizerConfig(StrictModel):
     kind: Literal["adam", "sgd", "lbfgs"] = Field("adam", description="adam, sgd (momentum), lbfgs")
     iterations: PositiveInt = Field(20, description="passes over all frames")
     batch_size: PositiveInt = Field(64, description="frames per gradient step (lbfgs: all)")
-    lr_object: PositiveFloat = Field(0.05, description="object learning rate [rad per step]")
+    lr_object: PositiveFloat = Field(
+        0.05, description="object learning rate [rad per step]; each of S slices takes lr·S^(−1/3)"
+    )
     lr_probe: PositiveFloat = Field(0.02, description="probe learning rate (relative)")
     lr_aberrations_A: PositiveFloat = Field(
         1.0, description="aberration-coefficient learning rate [Å] (probe.refine_aberrations)"
