@@ -44,6 +44,17 @@ def _dense(t: torch.Tensor) -> torch.Tensor:
     return t.resolve_conj().contiguous()
 
 
+# The FFTs run unnormalised (F and F^H: norm "backward" forward, "forward" inverse) and
+# their 1/√n or 1/n goes into a product the kernels form anyway: "ortho" would cost a
+# scaling pass over the batch per transform (~13% of an FFT whose data are not in cache).
+_F, _FH = "backward", "forward"
+
+
+def _ortho(t: torch.Tensor) -> np.float32:
+    """The unitary FFT's scale 1/√(N·N) of an (…, N, N) batch."""
+    return np.float32(1 / np.sqrt(t.shape[-1] * t.shape[-2]))
+
+
 class _ProbesAt(torch.autograd.Function):
     """ifft2(ψ_m · ramp_y ⊗ ramp_x); its backward Σ_b conj(ramps)·fft2(g)."""
 
@@ -53,16 +64,16 @@ class _ProbesAt(torch.autograd.Function):
     ) -> torch.Tensor:
         probe_k = _dense(probe_k)
         shaped = probe_k.new_empty((len(ramp_y), *probe_k.shape))
-        ramp_multiply(_np(probe_k), _np(ramp_y), _np(ramp_x), _np(shaped))
+        ramp_multiply(_np(probe_k), _np(ramp_y), _np(ramp_x), _ortho(shaped), _np(shaped))
         ctx.save_for_backward(ramp_y, ramp_x)
-        return torch.fft.ifft2(shaped, norm="ortho")
+        return torch.fft.ifft2(shaped, norm=_FH)
 
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         ramp_y, ramp_x = ctx.saved_tensors
-        grad_k = torch.fft.fft2(_dense(grad), norm="ortho")  # adjoint of the unitary ifft2
+        grad_k = torch.fft.fft2(_dense(grad), norm=_F)  # the adjoint of F^H
         out = grad_k.new_empty(grad_k.shape[1:])
-        ramp_adjoint_sum(_np(grad_k), _np(ramp_y), _np(ramp_x), _np(out))
+        ramp_adjoint_sum(_np(grad_k), _np(ramp_y), _np(ramp_x), _ortho(grad_k), _np(out))
         return out, None, None
 
 
@@ -77,11 +88,10 @@ def probes_at(probe_k: torch.Tensor, shift_px: torch.Tensor) -> torch.Tensor:
     return _ProbesAt.apply(probe_k, ramp_y, ramp_x)
 
 
-def _propagated(wave_k: torch.Tensor, factor: torch.Tensor) -> torch.Tensor:
-    """ifft2(P · wave_k) in place on ``wave_k``; a per-position P (B, N, N) spans the modes."""
-    return torch.fft.ifft2(
-        wave_k.mul_(factor if factor.dim() == 2 else factor[:, None]), norm="ortho"
-    )
+def _propagated(wave: torch.Tensor, factor: torch.Tensor) -> torch.Tensor:
+    """F^H(factor · F wave); a per-position factor (B, N, N) spans the modes."""
+    factor = factor if factor.dim() == 2 else factor[:, None]
+    return torch.fft.ifft2(torch.fft.fft2(wave, norm=_F).mul_(factor), norm=_FH)
 
 
 class _ExitWaves(torch.autograd.Function):
@@ -98,30 +108,37 @@ class _ExitWaves(torch.autograd.Function):
     ) -> torch.Tensor:
         obj_np, starts_np = _np(_dense(obj)), _np(starts)
         wave, incident = _dense(waves), []
-        for s in range(len(obj_np)):
+        # ifft2(P·fft2(u)) with unitary FFTs is F^H(P/n · F u); the last slice's F takes
+        # its 1/√n inside the transmission product.
+        scaled = None if propagators is None else propagators * float(_ortho(wave)) ** 2
+        last = len(obj_np) - 1
+        for s in range(last + 1):
             incident.append(wave)
             out = torch.empty_like(wave)
-            gather_multiply(_np(wave), obj_np[s], starts_np, _np(out))
-            wave_k = torch.fft.fft2(out, norm="ortho")
-            if s < len(obj_np) - 1:
-                assert propagators is not None
-                wave = _propagated(wave_k, propagators[s])
-        ctx.save_for_backward(obj, starts, propagators, *incident)
-        return wave_k
+            scale = _ortho(wave) if s == last else np.float32(1)
+            gather_multiply(_np(wave), obj_np[s], starts_np, scale, _np(out))
+            if s < last:
+                assert scaled is not None
+                wave = _propagated(out, scaled[s])
+        ctx.save_for_backward(obj, starts, scaled, *incident)
+        return torch.fft.fft2(out, norm=_F)
 
     @staticmethod
     def backward(ctx: Any, grad_k: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-        obj, starts, propagators, *incident = ctx.saved_tensors
+        obj, starts, scaled, *incident = ctx.saved_tensors
         need_waves = ctx.needs_input_grad[0]
         obj_np, starts_np = _np(_dense(obj)), _np(starts)
-        grad = torch.fft.ifft2(_dense(grad_k), norm="ortho")  # adjoint of the unitary fft2
+        # The adjoint of F; the last slice's 1/√n is taken in its adjoint product.
+        grad = torch.fft.ifft2(_dense(grad_k), norm=_FH)
         grad_obj = np.zeros_like(obj_np)
-        for s in reversed(range(len(incident))):
+        last = len(incident) - 1
+        for s in reversed(range(last + 1)):
             carry = s > 0 or need_waves
-            slice_adjoint(_np(grad), _np(incident[s]), obj_np[s], starts_np, grad_obj[s], carry)
+            scale = _ortho(grad) if s == last else np.float32(1)
+            g, w = _np(grad), _np(incident[s])
+            slice_adjoint(g, w, obj_np[s], starts_np, scale, grad_obj[s], carry)
             if s > 0:
-                back = torch.fft.fft2(grad, norm="ortho")
-                grad = _propagated(back, propagators[s - 1].conj())  # adjoint of ifft2·P·fft2
+                grad = _propagated(grad, scaled[s - 1].conj())  # the adjoint of F^H·P/n·F
         return (grad if need_waves else None), torch.from_numpy(grad_obj), None, None
 
 
