@@ -152,7 +152,9 @@ class EngineConfig(StrictModel):
         True, description="deterministic torch algorithms (CPU re-runs are bit-identical)"
     )
     cache_limit_bytes: PositiveInt = Field(
-        2 * 1024**3, description="cache frames on the device up to this size; else stream"
+        2 * 1024**3,
+        description="cache frames and their square roots (float32 each) on the device up to "
+        "this size; else stream",
     )
     checkpoint_every: NonNegativeInt = Field(
         0, description="write a checkpoint every this many iterations (0: never)"
