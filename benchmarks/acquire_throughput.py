@@ -12,7 +12,10 @@ virtual with 32 segments) the daemon runs three times:
 - a full run (defaults): first frame to sealed store (end to end), frames lost, peak RSS,
   and the daemon's CPU seconds per 1k frames in each stage (from the provenance record).
 
-The machine's load average is printed with each row: the cores are shared.
+CPU seconds per 1k frames are the figures to compare between runs on a shared machine;
+frames/s depend on what else runs. Besides the stages: the whole daemon process (ZeroMQ's
+I/O thread and the shard-writing threads included) and the emulator, which shares the
+two cores. The machine's load average is printed with each row.
 
 Not a test: run ``python benchmarks/acquire_throughput.py [--frames N]``.
 """
@@ -83,10 +86,15 @@ def _emulator(n_frames: int) -> tuple[subprocess.Popen[str], str]:
     return proc, proc.stdout.readline().split(" ", 1)[1].strip()
 
 
-def _emulator_rate(proc: subprocess.Popen[str]) -> float:
+def _emulator_stats(proc: subprocess.Popen[str]) -> dict[str, Any]:
+    """What the emulator reports on exit: frames_per_s, frames_sent, cpu_s, …"""
     out, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, err
-    return float(json.loads(out.strip().splitlines()[-1])["frames_per_s"])
+    return dict(json.loads(out.strip().splitlines()[-1]))
+
+
+def _emulator_rate(proc: subprocess.Popen[str]) -> float:
+    return float(_emulator_stats(proc)["frames_per_s"])
 
 
 def bare_loop(n_frames: int) -> tuple[float, float]:
@@ -153,11 +161,11 @@ def daemon_run(kind: str, write: bool, n_frames: int, tmp: Path, verify_hash: bo
             summary = fetch_status(out)["last_series"]
         except Exception:
             continue
-    send_rate = _emulator_rate(emu)
+    sender = _emulator_stats(emu)
     daemon.terminate()
     daemon.communicate(timeout=60)
     assert summary is not None, f"{kind}: the daemon closed no series"
-    result = {"summary": summary, "send_rate": send_rate}
+    result = {"summary": summary, "send_rate": sender["frames_per_s"], "sender": sender}
     if write:
         record = read_record(Path(summary["store"]))
         assert record.ended_utc is not None
@@ -166,9 +174,14 @@ def daemon_run(kind: str, write: bool, n_frames: int, tmp: Path, verify_hash: bo
 
 
 def _per_1k(result: dict[str, Any]) -> dict[str, float]:
-    """CPU seconds per 1k received frames, by stage."""
+    """CPU seconds per 1k received frames: by stage, the whole daemon, the emulator."""
     n, timing = result["summary"]["counts"]["received"], result["summary"]["timing"]
-    return {k: v / n * 1000 for k, v in timing["cpu_s_by_stage"].items()}
+    seconds = {
+        **timing["cpu_s_by_stage"],
+        "daemon": timing["process_cpu_s"],
+        "emulator": result["sender"]["cpu_s"],
+    }
+    return {k: v / n * 1000 for k, v in seconds.items()}
 
 
 def main() -> None:
@@ -192,7 +205,8 @@ def main() -> None:
     )
     for col in ("compress", "load", "recv+decode+compress /s", "vs bare", "no hash /s",
                 "vs bare", "end to end /s", "vs bare", "lost", "peak RSS MB",
-                "CPU s/1k: receive", "decode", "(no hash)", "compress", "write"):  # fmt: skip
+                "CPU s/1k: receive", "decode", "(no hash)", "compress", "write",
+                "daemon dry", "daemon full", "emulator"):  # fmt: skip
         table.add_column(col, justify="right")
     with tempfile.TemporaryDirectory() as tmp:
         for kind in args.kinds:
@@ -204,7 +218,7 @@ def main() -> None:
             ingest = dry["summary"]["timing"]["frames_per_s"]
             no_hash = fast["summary"]["timing"]["frames_per_s"]
             e2e = counts["received"] / full["end_to_end_s"]
-            cpu, cpu_fast = _per_1k(full), _per_1k(fast)
+            cpu, cpu_fast, cpu_dry = _per_1k(full), _per_1k(fast), _per_1k(dry)
             lost = counts["expected"] - counts["received"]
             rss_MB = full["summary"]["timing"]["peak_rss_bytes"] / 1e6
             table.add_row(
@@ -214,6 +228,7 @@ def main() -> None:
                 f"{e2e:,.0f}", f"{e2e / bare:.2f}×", str(lost), f"{rss_MB:,.0f}",
                 f"{cpu['receive']:.4f}", f"{cpu['decode']:.4f}", f"{cpu_fast['decode']:.4f}",
                 f"{cpu['compress']:.4f}", f"{cpu['write']:.4f}",
+                f"{cpu_dry['daemon']:.4f}", f"{cpu['daemon']:.4f}", f"{cpu_dry['emulator']:.4f}",
             )  # fmt: skip
             console.print(f"{kind}: done")
     console.print(table)
@@ -222,7 +237,9 @@ def main() -> None:
         "(MD5 of each blob checked, the default; 'no hash': verify_hash = false); end to end: "
         "first frame to the sealed store (provenance record times); CPU: the daemon's thread "
         "CPU time per stage and frame, all threads summed, from the full run ('(no hash)': "
-        "decode without MD5); 'vs bare' is over the bare recv_multipart loop measured in this "
+        "decode without MD5); daemon dry/full: the whole daemon process per 1k frames (all its "
+        "threads: ZeroMQ I/O and shard writing too) in the dry and the full run; emulator: its "
+        "process in the dry run; 'vs bare' is over the bare recv_multipart loop measured in this "
         "run; load: the 1-minute load average around the row. Emulator and daemon share the "
         "2 cores."
     )

@@ -100,6 +100,7 @@ def test_block_bookkeeping_equals_a_per_frame_reference(tmp_path: Path, seed: in
     got = manager.closed[0]["counts"]
     assert {k: got[k] for k in counts} == counts
     assert got["missing"] == N - len(seen)
+    assert manager.closed[0]["timing"]["process_cpu_s"] > 0  # writing and sealing cost CPU
     ds = open_dataset(Path(manager.closed[0]["store"]))
     expected = np.zeros(N, bool)
     expected[sorted(seen)] = True

@@ -242,3 +242,14 @@ def test_a_missing_library_is_named_with_where_it_was_looked_for() -> None:
 
     with pytest.raises(PtyflowError, match=r"pyzmq's libzmq.*libnothing\*.*/nowhere/libzmq\*"):
         _find("libnothing", ["/nowhere/libzmq*.so*"], "pyzmq's libzmq")
+
+
+@pytest.mark.parametrize("faults", [{}, {"corrupt": frozenset({3}), "malformed": frozenset({5})}])
+def test_emulator_batches_hold_exactly_its_messages(faults: dict[str, Any]) -> None:
+    """Flat out, the emulator builds a chunk's batch with shared parts stored once; the
+    messages must be byte for byte those it sends one by one, faults included."""
+    source = FrameSource(synthetic_frames(4, (8, 8)), (3, 5))
+    enc = _Encoder(source, EmulatorPlan(**faults), series=7)
+    frames = [0, 1, 2, 3, 4, 5, 6, 9, 13, 2]
+    batch = enc.images(frames)
+    assert [batch.parts(i) for i in range(len(batch))] == [enc.image(f) for f in frames]

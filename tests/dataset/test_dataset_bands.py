@@ -83,3 +83,37 @@ def test_a_run_into_a_band_it_evicted_patches_that_band(
     received[7:16] = True
     np.testing.assert_array_equal(ds.frames_received.reshape(-1), received)
     np.testing.assert_array_equal(np.asarray(ds.data_array[...]).reshape(16, 2, 2)[7:], frames[7:])
+
+
+def test_a_band_is_reused_only_once_nothing_refers_to_it() -> None:
+    """A finished band's buffer goes to a later band only after every shard handed out
+    from it (a view, as the writing threads hold it) is gone: reusing it earlier would
+    overwrite frames not yet on disk. Reused, it saves the page faults of a new one."""
+    from ptyflow.dataset._bands import BandBuffer
+    from ptyflow.dataset._layout import Geometry
+
+    geometry = Geometry(nav_shape=(10, 4), shard_nav=(2, 4), chunk_nav=(1, 2))
+    accepted = np.zeros((10, 4), bool)
+    bands = BandBuffer(geometry, (3, 3), np.dtype(np.uint16), 0, accepted)
+
+    def fill_band(k: int) -> np.ndarray:
+        frames = np.full((8, 3, 3), k + 1, np.uint16)
+        accepted.reshape(-1)[8 * k : 8 * k + 8] = True
+        (ready,) = bands.put(8 * k, frames)  # the band's one shard, whole
+        return ready.block
+
+    def address(block: np.ndarray) -> int:
+        return int(block.__array_interface__["data"][0])
+
+    first = fill_band(0)
+    second = fill_band(1)  # band 0's shard is held (being written): a new buffer
+    assert address(second) != address(first) and (first == 1).all()
+    freed = {address(first), address(second)}
+    del first, second  # written: nothing refers to bands 0 and 1 any more
+    third = fill_band(2)
+    assert address(third) in freed  # reused
+    fourth = fill_band(3)
+    assert address(fourth) in freed - {address(third)}
+    fifth = fill_band(4)  # bands 2 and 3 still held: fresh memory, nothing overwritten
+    assert address(fifth) not in freed
+    assert (third == 3).all() and (fourth == 4).all() and (fifth == 5).all()

@@ -36,7 +36,7 @@ def test_missing_frames_are_never_used(tiny: Path, cache_limit: int) -> None:
     source = FrameSource(ds, torch.device("cpu"), cache_limit, lambda f: f)
     assert source.cached == (cache_limit > 1)
     seen = []
-    for indices, frames in source.batches(np.random.default_rng(0), 7):
+    for indices, frames, _ in source.batches(np.random.default_rng(0), 7):
         for i, frame in zip(indices.tolist(), frames, strict=True):
             np.testing.assert_array_equal(frame.numpy(), ds.read_frame(i))
             seen.append(i)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -20,7 +19,8 @@ import zmq
 from numpy.typing import NDArray
 
 from ptyflow.acquire._codecs import encode_bslz4, encode_lz4
-from ptyflow.acquire._native_zmq import send_messages
+from ptyflow.acquire._frame_sources import FrameSource, synthetic_frames
+from ptyflow.acquire._native_zmq import Batch, send_batch, send_messages
 from ptyflow.acquire._stream_v1 import (
     encode_v1_end,
     encode_v1_header,
@@ -39,7 +39,6 @@ from ptyflow.errors import PtyflowError
 __all__ = ["EmulatorPlan", "FrameSource", "emulate", "parse_ids", "synthetic_frames"]
 
 _V1_ENCODING = {"bslz4": "bs{bits}-lz4<", "lz4": "lz4<", "raw": "<"}
-_DETECTOR_DTYPES = ("uint8", "uint16", "uint32")
 _CHUNK = 4096  # messages encoded at a time when sending flat out
 _WARM_FRAMES = 1024  # distinct frames encoded before the clock starts (at most)
 
@@ -54,81 +53,6 @@ def parse_ids(text: str) -> frozenset[int]:
         except ValueError:
             raise PtyflowError(f"frame ids {text!r}: expected e.g. 3,7,10-12") from None
     return frozenset(ids)
-
-
-class _StoreFrames:
-    """A store's frames by flat index, read one at a time (the emulator caches blobs)."""
-
-    def __init__(self, path: Path) -> None:
-        from ptyflow.dataset import open_dataset
-
-        self._ds = open_dataset(path)
-        self.dtype = self._ds.dtype
-        self.shape = (self._ds.frames_received.size, *self._ds.frame_shape)
-
-    def __len__(self) -> int:
-        return self.shape[0]
-
-    def __getitem__(self, k: int) -> NDArray[Any]:
-        return self._ds.read_frame(k)
-
-
-@dataclass(frozen=True)
-class FrameSource:
-    """Frames by frame id ``(n, ky, kx)``, cycled if the series is longer; ``missing``:
-    frame ids never to send (positions a source store never received)."""
-
-    frames: Any  # NDArray, or anything indexable by frame id with .dtype and .shape
-    scan_shape: tuple[int, int]
-    n_time: int = 1
-    missing: frozenset[int] = frozenset()
-
-    @classmethod
-    def from_store(cls, path: Path) -> FrameSource:
-        frames = _StoreFrames(path)
-        nav, frame_shape = frames._ds.nav_shape, frames._ds.frame_shape
-        if len(frame_shape) != 2:
-            raise PtyflowError(f"{path}: holds virtual-detector signals, not frames")
-        _detector_frames(frames.dtype, str(path))
-        missing = np.flatnonzero(~frames._ds.frames_received.reshape(-1))
-        n_time = nav[0] if len(nav) == 3 else 1
-        return cls(frames, (nav[-2], nav[-1]), n_time, frozenset(missing.tolist()))
-
-    @classmethod
-    def from_npy(cls, path: Path, scan_shape: tuple[int, int] | None) -> FrameSource:
-        data = np.load(path, mmap_mode="r")
-        if data.ndim == 4:
-            scan_shape = scan_shape or (data.shape[0], data.shape[1])
-            data = data.reshape(-1, *data.shape[2:])
-        if data.ndim != 3:
-            raise PtyflowError(
-                f"{path}: expected (n, ky, kx) or (ny, nx, ky, kx), got {data.shape}"
-            )
-        shape = scan_shape or (1, len(data))
-        if len(data) % (shape[0] * shape[1]):
-            raise PtyflowError(f"{path}: {len(data)} frames do not fill {shape} scans")
-        _detector_frames(data.dtype, str(path))
-        return cls(data, shape, len(data) // (shape[0] * shape[1]))
-
-
-def _detector_frames(dtype: np.dtype[Any], where: str) -> None:
-    if dtype.name not in _DETECTOR_DTYPES:
-        raise PtyflowError(f"{where}: dtype {dtype}; a detector sends one of {_DETECTOR_DTYPES}")
-
-
-def synthetic_frames(
-    n_distinct: int, frame_shape: tuple[int, int], dtype: str = "uint16", seed: int = 0
-) -> NDArray[Any]:
-    """``n_distinct`` sparse diffraction frames: a bright disk with Poisson noise, shifting."""
-    rng = np.random.default_rng(seed)
-    ky, kx = np.indices(frame_shape)
-    cy, cx = frame_shape[0] // 2, frame_shape[1] // 2
-    out = np.empty((n_distinct, *frame_shape), dtype=dtype)
-    for i in range(n_distinct):
-        dy, dx = rng.normal(0, 1.5, 2)
-        disk = np.hypot(ky - cy - dy, kx - cx - dx) <= frame_shape[0] / 8
-        out[i] = rng.poisson(np.where(disk, 2.0, 0.02))
-    return out
 
 
 @dataclass(frozen=True)
@@ -234,6 +158,21 @@ class _Encoder:
         msg = encode_v2_image(self.series, frame, data, alg, blob=blob)
         return [msg[: len(msg) // 2] if frame in self.plan.malformed else msg]
 
+    def images(self, frames: list[int]) -> Batch:
+        """The messages of ``frames`` as one batch; v1 images without faults share their
+        cached parts (only part 0 names the frame), so building costs little per frame."""
+        faults = self.plan.corrupt | self.plan.malformed
+        if self.plan.protocol != "v1" or faults.intersection(frames):
+            return Batch.of([self.image(frame) for frame in frames])
+        n_source = len(self.source.frames)
+        slot = {k: i for i, k in enumerate(dict.fromkeys(f % n_source for f in frames))}
+        rests = [self._cached(k)[2] for k in slot]  # [digest, dimage_d, blob, dconfig]
+        digests = [rest[0].decode() for rest in rests]
+        which = np.fromiter((slot[f % n_source] for f in frames), np.intp, len(frames))
+        pairs = zip(frames, which.tolist(), strict=True)
+        heads = [v1_image_head(self.series, f, digests[i]) for f, i in pairs]
+        return Batch.of_heads(heads, [rest[1:] for rest in rests], which)
+
     def end(self) -> list[bytes]:
         if self.plan.protocol == "v1":
             return encode_v1_end(self.series)
@@ -253,7 +192,7 @@ def _send_series(
     t0 = time.perf_counter()
     if not period_s:  # flat out: encode a chunk in Python, send it from compiled code
         for a in range(0, len(order), _CHUNK):
-            send_messages(sock, [enc.image(frame) for frame in order[a : a + _CHUNK]])
+            send_batch(sock, enc.images(order[a : a + _CHUNK]))
     for sent, frame in enumerate(order if period_s else []):
         delay = t0 + sent * period_s - time.perf_counter()
         if delay > 0:
@@ -290,6 +229,7 @@ def emulate(
         enc = _Encoder(source, plan, plan.series)
         enc.warm()  # encode before timing starts: a detector has its frames ready
         send_messages(sock, [])  # load the compiled send loop
+        cpu0_s = time.process_time()
         sent, seconds = _send_series(sock, enc, plan, complete=False)
         if plan.restart:
             clean = replace(plan, corrupt=frozenset(), malformed=frozenset())
@@ -302,6 +242,7 @@ def emulate(
         sock.close(linger=-1 if linger_s is None else int(linger_s * 1000))
         ctx.term()  # returns once the queue is delivered (or the linger expired)
     return {
+        "cpu_s": time.process_time() - cpu0_s,  # all threads, from the first send to delivery
         "endpoint": bound,
         "frames_sent": sent,
         "seconds": seconds,

@@ -1,4 +1,4 @@
-"""C libraries the compiled receive and decode kernels call: libzmq, DECTRIS's decoder, MD5.
+"""C libraries the compiled receive and decode kernels call: libzmq and DECTRIS's decoder.
 
 Each library is loaded *globally* (``llvmlite.binding.load_library_permanently``), so
 Numba code declares its functions by symbol name (``types.ExternalFunction``) and stays
@@ -9,7 +9,6 @@ among the libraries mapped into this process after importing ``zmq``.
 
 from __future__ import annotations
 
-import ctypes.util
 import functools
 import glob
 import os
@@ -24,7 +23,6 @@ from ptyflow.errors import PtyflowError
 __all__ = [
     "decompress_buffer",
     "load_native",
-    "md5",
     "memcpy",
     "zmq_errno",
     "zmq_msg_close",
@@ -53,8 +51,6 @@ memcpy: Any = types.ExternalFunction("memcpy", _p(_p, _p, _p))
 decompress_buffer: Any = types.ExternalFunction(
     "compression_decompress_buffer", _p(_i, _p, types.size_t, _p, types.size_t, types.size_t)
 )
-#: unsigned char* MD5(const unsigned char* d, size_t n, unsigned char* md): OpenSSL.
-md5: Any = types.ExternalFunction("MD5", _p(_p, types.size_t, _p))
 
 
 def _mapped(prefix: str) -> Path | None:
@@ -90,18 +86,14 @@ def _find(prefix: str, fallbacks: list[str], what: str) -> str:
 @functools.cache
 def load_native() -> dict[str, str]:
     """Load the libraries the kernels call (once); returns their paths, for the logs."""
-    import _hashlib  # noqa: F401  (maps OpenSSL's libcrypto into the process)
-
     import zmq
     from dectris import compression
 
     zmq_dir = Path(zmq.__file__).parent
-    crypto = ctypes.util.find_library("crypto") or "/usr/lib*/libcrypto*"
     libs = {
         "libzmq": _find("libzmq", [str(zmq_dir.parent / "pyzmq.libs" / "libzmq*.so*")],
                         "pyzmq's libzmq"),
         "dectris-compression": str(compression.__file__),
-        "libcrypto": _find("libcrypto", [crypto], "OpenSSL's libcrypto (for MD5)"),
     }  # fmt: skip
     for path in libs.values():
         binding.load_library_permanently(path)

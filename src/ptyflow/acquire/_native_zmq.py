@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 
 from ptyflow.acquire import _native as c
 
-__all__ = ["Batch", "NativeReceiver", "send_messages"]
+__all__ = ["Batch", "NativeReceiver", "send_batch", "send_messages"]
 
 c.load_native()
 _EAGAIN, _EINTR, _DONTWAIT, _SNDMORE = errno.EAGAIN, errno.EINTR, 1, 2
@@ -96,7 +96,11 @@ def _send(sock: Any, arena: Any, part_off: Any, part_len: Any, msg_part0: Any) -
 
 def send_messages(sock: zmq.Socket[Any], messages: Sequence[Sequence[bytes]]) -> None:
     """Send ``messages`` (blocking) from compiled code: the emulator, flat out."""
-    batch = Batch.of(messages)
+    send_batch(sock, Batch.of(messages))
+
+
+def send_batch(sock: zmq.Socket[Any], batch: Batch) -> None:
+    """Send the arena messages of ``batch`` (blocking) from compiled code."""
     done = 0
     while True:  # at least once: sending nothing loads the kernel (a warm-up)
         sent, status = _send(sock.underlying, batch.arena, batch.part_off, batch.part_len,
@@ -104,7 +108,7 @@ def send_messages(sock: zmq.Socket[Any], messages: Sequence[Sequence[bytes]]) ->
         done += sent
         if status not in (0, -_EINTR):
             raise zmq.ZMQError(-status)
-        if done == len(messages):
+        if done == batch.n:
             return
 
 
@@ -137,6 +141,28 @@ class Batch:
         arena = np.frombuffer(b"".join(unique) or b"\0", np.uint8).copy()
         part0 = np.cumsum([0, *map(len, messages)], dtype=np.int64)
         return cls(arena, np.array(offs, np.int64), np.array(lens, np.int64), part0, len(messages))
+
+    @classmethod
+    def of_heads(
+        cls, heads: Sequence[bytes], tails: Sequence[Sequence[bytes]], which: NDArray[np.intp]
+    ) -> Batch:
+        """Messages ``[heads[i], *tails[which[i]]]``: a first part of their own, the rest
+        shared and stored once (the emulator's image messages: the same as :meth:`of`,
+        without a Python loop over every part). All tails have the same number of parts."""
+        n, per_tail = len(heads), len(tails[0])
+        shared = [part for tail in tails for part in tail]
+        tail_len = np.fromiter(map(len, shared), np.int64, len(shared))
+        head_len = np.fromiter(map(len, heads), np.int64, n)
+        arena = np.frombuffer(b"".join([*shared, *heads]) or b"\0", np.uint8).copy()
+        tail_off = (np.cumsum(tail_len) - tail_len).reshape(len(tails), per_tail)
+        part_off = np.empty((n, 1 + per_tail), np.int64)
+        part_len = np.empty((n, 1 + per_tail), np.int64)
+        part_off[:, 0] = tail_len.sum() + np.cumsum(head_len) - head_len
+        part_len[:, 0] = head_len
+        part_off[:, 1:] = tail_off[which]
+        part_len[:, 1:] = tail_len.reshape(len(tails), per_tail)[which]
+        part0 = np.arange(0, n * (1 + per_tail) + 1, 1 + per_tail, dtype=np.int64)
+        return cls(arena, part_off.reshape(-1), part_len.reshape(-1), part0, n)
 
     def __len__(self) -> int:
         return self.n + len(self.extra)

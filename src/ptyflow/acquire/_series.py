@@ -174,6 +174,7 @@ class SeriesRecorder:
             )
         self.error: str | None = None
         self.started_s = time.perf_counter()  # compiled and created: frames flow from here
+        self._process_cpu_s = time.process_time()  # every thread of the daemon
         where = self.path if self.writer is not None else "nowhere (output.write = false)"
         log.info("series %d → %s (scan %s)", start.series, where, self.nav_shape)
 
@@ -265,21 +266,24 @@ class SeriesRecorder:
 
         Timing: ``seconds`` from the first frame to the last frame handed to the writer;
         ``cpu_s_by_stage`` the daemon's CPU time per stage meanwhile (all threads); the
-        sealing time is in the store's own record times (``ended_utc``).
+        sealing time is in the store's own record times (``ended_utc``). The summary (not
+        the record, written before) adds ``process_cpu_s``: the whole daemon's CPU time
+        until the store was sealed, ZeroMQ's I/O thread and the shard threads included.
         """
         seconds = time.perf_counter() - self.started_s
         cpu = self._cpu.snapshot()
-        summary = {
+        timing: dict[str, Any] = {
+            "seconds": seconds,
+            "frames_per_s": self.counts.received / seconds if seconds > 0 else None,
+            "cpu_s_by_stage": {k: cpu[k] - self._cpu_at_start[k] for k in cpu},
+            "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        }
+        summary: dict[str, Any] = {
             "series": self.start.series,
             "store": str(self.path) if self.config.output.write else None,
             "closed_because": reason,
             "counts": self.counts.as_dict(),
-            "timing": {
-                "seconds": seconds,
-                "frames_per_s": self.counts.received / seconds if seconds > 0 else None,
-                "cpu_s_by_stage": {k: cpu[k] - self._cpu_at_start[k] for k in cpu},
-                "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-            },
+            "timing": timing,
         }
         record = self.record.model_copy(
             update={
@@ -293,5 +297,6 @@ class SeriesRecorder:
             except Exception as err:
                 self.error = f"{self.path}: closing failed: {err}"
                 log.error("series %d: %s", self.start.series, self.error)
+        summary["timing"] = {**timing, "process_cpu_s": time.process_time() - self._process_cpu_s}
         summary["error"] = self.error
         return summary

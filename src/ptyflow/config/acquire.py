@@ -34,7 +34,7 @@ class ReceiveConfig(StrictModel):
     )
     protocol: Literal["v1", "v2"] = Field("v1", description="DECTRIS stream version")
     rcvhwm: PositiveInt = Field(4096, description="ZeroMQ receive high-water mark [messages]")
-    batch_frames: PositiveInt = Field(128, description="messages per batch handed to a worker")
+    batch_frames: PositiveInt = Field(256, description="messages per batch handed to a worker")
     decode_workers: PositiveInt = Field(2, description="decode+compress threads")
     max_batches_in_flight: PositiveInt = Field(
         8, description="batches received but not yet written; bounds memory (then backpressure)"

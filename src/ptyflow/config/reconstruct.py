@@ -128,7 +128,9 @@ class OptimizerConfig(StrictModel):
     kind: Literal["adam", "sgd", "lbfgs"] = Field("adam", description="adam, sgd (momentum), lbfgs")
     iterations: PositiveInt = Field(20, description="passes over all frames")
     batch_size: PositiveInt = Field(64, description="frames per gradient step (lbfgs: all)")
-    lr_object: PositiveFloat = Field(0.05, description="object learning rate [rad per step]")
+    lr_object: PositiveFloat = Field(
+        0.05, description="object learning rate [rad per step]; each of S slices takes lr·S^(−1/3)"
+    )
     lr_probe: PositiveFloat = Field(0.02, description="probe learning rate (relative)")
     lr_aberrations_A: PositiveFloat = Field(
         1.0, description="aberration-coefficient learning rate [Å] (probe.refine_aberrations)"
@@ -150,7 +152,9 @@ class EngineConfig(StrictModel):
         True, description="deterministic torch algorithms (CPU re-runs are bit-identical)"
     )
     cache_limit_bytes: PositiveInt = Field(
-        2 * 1024**3, description="cache frames on the device up to this size; else stream"
+        2 * 1024**3,
+        description="cache frames and their square roots (float32 each) on the device up to "
+        "this size; else stream",
     )
     checkpoint_every: NonNegativeInt = Field(
         0, description="write a checkpoint every this many iterations (0: never)"

@@ -7,11 +7,18 @@ shard, and the shards of a band are views into its buffer: handing a full shard 
 threads that encode it copies nothing. A shard is ready when all its positions arrived;
 at most ``max_open`` bands are open, and opening one more makes the oldest ready with its
 gaps (filled with the fill value). Memory: the open bands plus the shards being written.
+
+A band's memory is reused for a later band once nothing refers to it any more: every
+shard handed out is a view of its band, and a view keeps its base alive, so the band's
+reference count says when the threads writing its shards and the writer are done with
+it. A fresh band of tens of MB costs a page fault per 4 KiB on first touch (about as much
+as copying the frames in); a reused one costs nothing.
 """
 
 from __future__ import annotations
 
 import itertools
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +29,11 @@ from numpy.typing import NDArray
 from ptyflow.dataset._layout import Geometry
 
 __all__ = ["BandBuffer", "ReadyShard"]
+
+_SPARE_BANDS = 2  # finished bands kept for reuse (a third waits on the writing threads)
+#: sys.getrefcount of a spare that nothing else refers to: the spare list's reference
+#: and getrefcount's own argument.
+_UNREFERENCED = 2
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,7 @@ class BandBuffer:
         edges = np.minimum(np.arange(self._n_cols + 1) * self._sx, self._nx)
         self._col_width = np.diff(edges)
         self._open: dict[int, _Band] = {}  # by band index; insertion order = opening order
+        self._spares: list[NDArray[Any]] = []  # finished bands, oldest first
 
     def shard_key(self, shard: int) -> tuple[int, ...]:
         """The index tuple in the shard grid of flat shard index ``shard``."""
@@ -135,13 +148,20 @@ class BandBuffer:
 
     def _new_band(self, key: int) -> _Band:
         rows = min(self._sy, self._ny - key % self._n_bands_y * self._sy)
-        data = np.empty((rows, self._nx, *self._frame_shape), dtype=self._dtype)
+        data = self._reuse((rows, self._nx, *self._frame_shape))
         return _Band(
             data,
             np.zeros(self._n_cols, np.int64),
             rows * self._col_width,
             np.zeros(self._n_cols, bool),
         )
+
+    def _reuse(self, shape: tuple[int, ...]) -> NDArray[Any]:
+        """A finished band's buffer nothing refers to any more, else a new one."""
+        for i in range(len(self._spares)):
+            if self._spares[i].shape == shape and sys.getrefcount(self._spares[i]) <= _UNREFERENCED:
+                return self._spares.pop(i)
+        return np.empty(shape, dtype=self._dtype)
 
     def _evict_beyond(self, keep: int) -> Iterator[ReadyShard]:
         while len(self._open) > keep:
@@ -161,3 +181,4 @@ class BandBuffer:
             yield ReadyShard(shard, nav, block.reshape(*nav_shape, *self._frame_shape))
         if band.done.all():
             del self._open[key]
+            self._spares = [*self._spares, band.data][-_SPARE_BANDS:]

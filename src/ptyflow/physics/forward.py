@@ -40,13 +40,19 @@ def shift_ramps(shift_px: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
     ``shift_px`` (B, 2) is (y, x); differentiable in it (position refinement). Built as the
     outer product of a y and an x ramp: 2·B·N complex exponentials instead of B·N².
     """
+    ramp_y, ramp_x = ramp_factors(shift_px, shape)
+    return ramp_y[:, :, None] * ramp_x[:, None, :]
+
+
+def ramp_factors(shift_px: torch.Tensor, shape: tuple[int, int]) -> tuple[torch.Tensor, ...]:
+    """The y and x factors (B, N) complex64 of :func:`shift_ramps`' outer product."""
     ky = torch.fft.fftfreq(shape[0], device=shift_px.device, dtype=shift_px.dtype)
     kx = torch.fft.fftfreq(shape[1], device=shift_px.device, dtype=shift_px.dtype)
     phase_y = (-2.0 * torch.pi) * shift_px[:, 0, None] * ky[None, :]
     phase_x = (-2.0 * torch.pi) * shift_px[:, 1, None] * kx[None, :]
     ramp_y = torch.complex(torch.cos(phase_y), torch.sin(phase_y)).to(torch.complex64)
     ramp_x = torch.complex(torch.cos(phase_x), torch.sin(phase_x)).to(torch.complex64)
-    return ramp_y[:, :, None] * ramp_x[:, None, :]
+    return ramp_y, ramp_x
 
 
 class _ShiftedProbes(torch.autograd.Function):

@@ -19,7 +19,10 @@ from ptyflow.errors import DatasetError
 
 __all__ = ["FrameSource"]
 
-Batch = tuple[torch.Tensor, torch.Tensor]  # (flat scan indices (B,), frames (B, …))
+#: (flat scan indices (B,), frames (B, …) or None where not asked for, their square roots
+#: √max(frame, 0)): the roots serve the amplitude loss and the data error, so a cached
+#: store takes them once, and the amplitude loss needs no frames.
+Batch = tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]
 
 
 def _flat(nav: tuple[slice, ...], received: NDArray[np.bool_], nx: int) -> NDArray[np.int64]:
@@ -36,6 +39,10 @@ def signal_counts(mean_frame: NDArray[np.float64]) -> float:
         return 0.0
     n = int(np.searchsorted(cumulative, 0.9 * cumulative[-1])) + 1
     return float(cumulative[n - 1] / n)
+
+
+def _roots(frames: torch.Tensor) -> torch.Tensor:
+    return frames.clamp(min=0).sqrt_()
 
 
 class FrameSource:
@@ -55,8 +62,11 @@ class FrameSource:
         self._ds, self.device, self._prepare = ds, device, prepare
         self._nx = ds.nav_shape[1]
         self.indices = np.flatnonzero(ds.frames_received.ravel())
-        self.cached = len(self.indices) * math.prod(ds.frame_shape) * 4 <= cache_limit_bytes
+        # Frames and their roots, float32 each.
+        frame_bytes = len(self.indices) * math.prod(ds.frame_shape) * 4
+        self.cached = 2 * frame_bytes <= cache_limit_bytes
         self._frames: torch.Tensor | None = None
+        self._roots: torch.Tensor | None = None
         frame_sum = np.zeros(ds.frame_shape, np.float64)
         if self.cached:
             frames = torch.empty((len(self.indices), *ds.frame_shape), dtype=torch.float32)
@@ -72,6 +82,7 @@ class FrameSource:
             frames = frames[torch.from_numpy(sort)]
             frame_sum = frames.sum(dim=0, dtype=torch.float64).numpy()
             self._frames = prepare(frames).to(device)
+            self._roots = _roots(self._frames)
             self._flat_indices = torch.from_numpy(self.indices).to(device)
         else:
             for _, block, received in ds.iter_chunks():
@@ -79,16 +90,21 @@ class FrameSource:
         #: Counts per value where the signal is: chooses the default loss.
         self.signal_counts = signal_counts(frame_sum / len(self.indices))
 
-    def batches(self, rng: np.random.Generator, batch_size: int) -> Iterator[Batch]:
-        """One pass over every received frame in a seeded random order."""
-        if self._frames is not None:
+    def batches(
+        self, rng: np.random.Generator, batch_size: int, frames: bool = True
+    ) -> Iterator[Batch]:
+        """One pass over every received frame in a seeded random order; without ``frames``
+        cached batches carry only the roots (saving a gather per batch)."""
+        if self._frames is not None and self._roots is not None:
             # One host-to-device copy per pass and none back: a per-batch round trip would
             # make the host wait for the device's queue to drain every batch.
             perm = torch.from_numpy(rng.permutation(len(self.indices))).to(self.device)
             flat = self._flat_indices[perm]
             for start in range(0, len(perm), batch_size):
                 stop = start + batch_size
-                yield flat[start:stop], self._frames[perm[start:stop]]
+                sel = perm[start:stop]
+                picked = self._frames.index_select(0, sel) if frames else None
+                yield flat[start:stop], picked, self._roots.index_select(0, sel)
             return
         yield from self._streamed(rng, batch_size)
 
@@ -104,7 +120,5 @@ class FrameSource:
                 perm = rng.permutation(len(flat))
                 for start in range(0, len(perm), batch_size):
                     sel = perm[start : start + batch_size]
-                    yield (
-                        torch.from_numpy(flat[sel]).to(self.device),
-                        self._prepare(torch.from_numpy(frames[sel])).to(self.device),
-                    )
+                    batch = self._prepare(torch.from_numpy(frames[sel])).to(self.device)
+                    yield torch.from_numpy(flat[sel]).to(self.device), batch, _roots(batch)

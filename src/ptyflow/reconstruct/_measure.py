@@ -51,6 +51,11 @@ class Measurement:
             masks = np.fft.ifftshift(masks, axes=(-2, -1))
             self._masks = torch.from_numpy(masks.reshape(len(masks), -1).T.copy()).to(device)
 
+    @property
+    def identity(self) -> bool:
+        """True for pixelated data: the stored frames are the modelled intensities."""
+        return self._masks is None and self._bin == 1
+
     def prepare(self, frames: torch.Tensor) -> torch.Tensor:
         """Stored frames in the order the model produces them, moved once here instead of
         every modelled batch: detector pixel j goes to (j − n//2) mod n, FFT order of the
@@ -74,19 +79,26 @@ class Measurement:
         return intensity.reshape(-1, ny, b, nx, b).sum(dim=(2, 4))
 
 
-def _amplitude(model: torch.Tensor, data: torch.Tensor) -> torch.Tensor:
-    return (torch.sqrt(model + _EPS) - torch.sqrt(data.clamp(min=0))).square().mean()
+Data = torch.Tensor | None  # the amplitude loss is given none
 
 
-def _poisson(model: torch.Tensor, data: torch.Tensor) -> torch.Tensor:
+def _amplitude(model: torch.Tensor, data: Data, root: torch.Tensor) -> torch.Tensor:
+    return (torch.sqrt(model + _EPS) - root).square().mean()
+
+
+def _poisson(model: torch.Tensor, data: Data, root: torch.Tensor) -> torch.Tensor:
+    assert data is not None
     return (model - data * torch.log(model + _EPS)).mean()
 
 
-def _intensity(model: torch.Tensor, data: torch.Tensor) -> torch.Tensor:
+def _intensity(model: torch.Tensor, data: Data, root: torch.Tensor) -> torch.Tensor:
+    assert data is not None
     return (model - data).square().mean()
 
 
-LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
+#: loss(model, data, √max(data, 0)): the roots come precomputed with the data; the
+#: amplitude loss needs only them, and is given None for the data.
+LOSSES: dict[str, Callable[[torch.Tensor, Data, torch.Tensor], torch.Tensor]] = {
     "amplitude": _amplitude,
     "poisson": _poisson,
     "intensity": _intensity,
@@ -103,11 +115,9 @@ def choose_loss(kind: str, signal_counts: float, threshold: float) -> str:
     return "poisson" if math.isfinite(signal_counts) and signal_counts < threshold else "amplitude"
 
 
-def data_error(model: torch.Tensor, data: torch.Tensor) -> torch.Tensor:
-    """(Σ|√model − √data|, Σ√data) of a batch: the R-factor is the first over the second, a
-    data error independent of the loss being minimised. Left on the device. Each batch sums
-    in float32 (pairwise, so accurate to ~1e-7; a float64 sum would first copy the batch to
+def data_error(model: torch.Tensor, root: torch.Tensor) -> torch.Tensor:
+    """Σ|√model − √data| of a batch (``root`` = √data): over Σ√data, the R-factor, a data
+    error independent of the loss being minimised. Left on the device. Each batch sums in
+    float32 (pairwise, so accurate to ~1e-7; a float64 sum would first copy the batch to
     float64) and the caller accumulates the batches in float64."""
-    root = torch.sqrt(data.clamp(min=0))
-    error = (torch.sqrt(model.clamp(min=0)) - root).abs().sum()
-    return torch.stack([error, root.sum()]).to(torch.float64)
+    return (torch.sqrt(model.clamp(min=0)) - root).abs().sum().to(torch.float64)
