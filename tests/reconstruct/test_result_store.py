@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from ptyflow.errors import PtyflowError, ResultError
 from ptyflow.provenance import content_hash, read_record, start_record
 from ptyflow.reconstruct import ResultMetadata, open_result, write_result
+from ptyflow.reconstruct._checkpoint import Checkpoint
+from ptyflow.reconstruct._progress import IterationLog
 
 
 def _metadata(n_slices: int = 2) -> ResultMetadata:
@@ -50,6 +54,48 @@ def test_round_trip_with_record(tmp_path: Path) -> None:
     assert read_record(path).outputs[0].content_hash == digest == content_hash(path)
     np.testing.assert_allclose(result.phase, np.angle(arrays["object"]).sum(0), rtol=1e-6)
     assert not list(tmp_path.glob("*.partial"))
+
+
+def _record_fsyncs(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The path of every fsynced file or directory, in order."""
+    synced: list[Path] = []
+    fsync = os.fsync
+
+    def recording_fsync(fd: int) -> None:
+        synced.append(Path(os.readlink(f"/proc/self/fd/{fd}")))
+        fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    return synced
+
+
+def test_a_power_cut_cannot_leave_a_manifest_naming_unsynced_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced = _record_fsyncs(monkeypatch)
+    path = tmp_path / "r.zarr"
+    write_result(path, _metadata(), _arrays(np.random.default_rng(2)), start_record("r"))
+    manifest = next(i for i, p in enumerate(synced) if p.name.startswith(".manifest.json"))
+    # paths inside the temp directory the store is written in (its name is a temp name)
+    before = {Path(*p.relative_to(tmp_path).parts[1:]) for p in synced[:manifest]}
+    written = {p.relative_to(path) for p in path.rglob("*")} | {Path()}
+    metadata = {Path("manifest.json"), Path("provenance.json")}  # synced as their temp files
+    assert written - metadata <= before  # every file and directory, before the manifest
+    assert synced[-1] == tmp_path  # the rename into place, durable
+
+
+def test_a_checkpoint_is_on_disk_before_it_replaces_the_last_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = torch.nn.Linear(2, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1)
+    path = tmp_path / "r.zarr.checkpoint.pt"
+    checkpoint = Checkpoint(path, model, optimizer, scheduler, IterationLog())
+    synced = _record_fsyncs(monkeypatch)
+    checkpoint.save(3)
+    assert [p.name.endswith(".partial") for p in synced] == [True, False]  # bytes, then rename
+    assert synced[1] == tmp_path and checkpoint.load() == 3
 
 
 def test_refuses_to_clobber(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from ptyflow._files import partial_path
+from ptyflow._files import fsync_path, partial_path
 from ptyflow.errors import ResultError
 from ptyflow.reconstruct._progress import IterationLog
 
@@ -28,7 +28,9 @@ class Checkpoint:
     history: IterationLog
 
     def save(self, next_iteration: int) -> None:
-        """Write atomically: a preempted write leaves the previous checkpoint intact."""
+        """Write atomically and durably: a preempted write or a power cut leaves the previous
+        checkpoint intact, never an empty one (bytes fsynced before the rename, the
+        directory after it, as ``ptyflow._files.write_text_atomic``)."""
         state = {
             "next_iteration": next_iteration,
             "model": self.model.state_dict(),
@@ -39,7 +41,9 @@ class Checkpoint:
         }
         tmp = partial_path(self.path)
         torch.save(state, tmp)
+        fsync_path(tmp)
         tmp.replace(self.path)
+        fsync_path(self.path.parent)
 
     def load(self) -> int:
         """Restore the saved state; return the iteration to continue from."""

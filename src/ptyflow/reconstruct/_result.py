@@ -3,14 +3,14 @@
 One Zarr v3 group: ``object`` (n_slices, ny, nx) complex64, ``probe`` (n_modes, ky, kx)
 complex64, ``positions_A`` (n, 2) float64 refined probe positions, ``loss`` (n_iter,) float64,
 group attribute ``ptyflow`` (:class:`ResultMetadata`), then the provenance record and the
-manifest, written last. Written into a temp directory and renamed into place, so a crash
-never leaves half a result under the final name.
+manifest, written last (``seal_directory``: every file fsynced first). Written into a temp
+directory and renamed into place, so a crash, even a power cut, never leaves half a result
+under the final name.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,20 +22,10 @@ import zarr
 from numpy.typing import NDArray
 from pydantic import ConfigDict, Field, ValidationError
 
-from ptyflow._files import partial_path, write_text_atomic
+from ptyflow._files import partial_path, replace_directory
 from ptyflow._models import FiniteFloat, PositiveFloat, StrictModel
 from ptyflow.errors import ResultError
-from ptyflow.provenance import (
-    HASH_EXCLUDES,
-    MANIFEST_NAME,
-    RECORD_NAME,
-    ArtifactRef,
-    ProvenanceRecord,
-    build_manifest,
-    finish_record,
-    tree_hash,
-    write_record,
-)
+from ptyflow.provenance import ProvenanceRecord, seal_directory
 
 __all__ = [
     "RESULT_SCHEMA",
@@ -139,15 +129,8 @@ def write_result(
             arr.attrs[_ATTRS] = {"units": units, "axes": list(dims)}
         if extra is not None:
             extra(tmp)
-        manifest = build_manifest(tmp, exclude=HASH_EXCLUDES)
-        digest = tree_hash(manifest)
-        if record is not None:
-            out = ArtifactRef(path=str(path.resolve()), content_hash=digest)
-            write_record(finish_record(record, [out]), tmp / RECORD_NAME)
-        write_text_atomic(tmp / MANIFEST_NAME, json.dumps(manifest, indent=1, sort_keys=True))
-        if path.exists():
-            shutil.rmtree(path)
-        os.replace(tmp, path)
+        digest = seal_directory(tmp, record, path)  # every file fsynced before the manifest
+        replace_directory(tmp, path)  # the rename made durable before the old result goes
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
