@@ -11,11 +11,14 @@ import numpy as np
 import pytest
 import torch
 
+from ptyflow.config.reconstruct import ReconstructConfig
 from ptyflow.dataset import open_dataset
+from ptyflow.errors import ProvenanceError
 from ptyflow.physics import scan_positions_A
-from ptyflow.provenance import check_record, content_hash, read_record
+from ptyflow.provenance import check_record, content_hash, read_record, start_record
 from ptyflow.reconstruct import open_result, run_reconstruction
 from ptyflow.reconstruct._data import FrameSource
+from ptyflow.reconstruct._rerun import RERUN
 from ptyflow.testing import reference_store
 
 from .conftest import make_config
@@ -142,3 +145,11 @@ def test_every_option_together(tiny: Path, tmp_path: Path, optimizer: str) -> No
     assert result.metadata.slice_thickness_A == 5.0
     moved = np.abs(result.positions_A - scan_positions_A((8, 8), (0.4, 0.4))).max()
     assert 0 < moved < 1.0  # refined, and within max_shift_A
+
+
+def test_a_rerun_needs_the_recorded_config_and_exactly_one_dataset(tmp_path: Path) -> None:
+    record = start_record("reconstruct", ReconstructConfig())
+    with pytest.raises(ProvenanceError, match=r"2 input\(s\) recorded, re-running it needs 1"):
+        RERUN.rerun(record, [tmp_path / "a.zarr", tmp_path / "b.zarr"], tmp_path / "out")
+    with pytest.raises(ProvenanceError, match="holds no config"):
+        RERUN.rerun(start_record("reconstruct"), [tmp_path / "a.zarr"], tmp_path / "out")

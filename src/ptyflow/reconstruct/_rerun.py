@@ -12,9 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ptyflow.config import validate_config
+from ptyflow.config import recorded_config
 from ptyflow.config.reconstruct import ReconstructConfig
-from ptyflow.errors import ProvenanceError
 from ptyflow.provenance import FileComparison, ProvenanceRecord, compare_trees
 
 __all__ = ["RERUN"]
@@ -27,12 +26,7 @@ class _ReconstructRerunner:
     def rerun(self, record: ProvenanceRecord, inputs: Sequence[Path], out: Path) -> Path:
         from ptyflow.reconstruct._engine import run_reconstruction  # imports torch
 
-        if record.config is None or len(inputs) != 1:
-            raise ProvenanceError(
-                f"record {record.record_id}: a reconstruction needs its config and one dataset"
-            )
-        where = f"record {record.record_id} config"
-        config = validate_config(record.config, ReconstructConfig, where)
+        config = recorded_config(record, ReconstructConfig, inputs, expected_inputs=1)
         return run_reconstruction(inputs[0], config, out, progress=False).result
 
     def compare(self, original: Path, new: Path) -> list[FileComparison]:
