@@ -5,11 +5,9 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -20,16 +18,22 @@ from ptyflow.dataset import Dataset, open_dataset
 from ptyflow.errors import ConfigError
 from ptyflow.physics import Probe
 from ptyflow.provenance import artifact_ref, start_record
-from ptyflow.reconstruct._amplitude import amplitude_loss
 from ptyflow.reconstruct._checkpoint import Checkpoint, checkpoint_path
 from ptyflow.reconstruct._data import FrameSource
 from ptyflow.reconstruct._dose import dose_defaults
 from ptyflow.reconstruct._figures import write_figures
 from ptyflow.reconstruct._geometry import nominal_positions_A, object_grid, resolve_rotation_deg
-from ptyflow.reconstruct._measure import LOSSES, Measurement, data_error
+from ptyflow.reconstruct._measure import Measurement
 from ptyflow.reconstruct._model import PtychoModel
+from ptyflow.reconstruct._optimize import (
+    GradientStep,
+    frozen_parameters,
+    left_out,
+    lr_schedule,
+    make_optimizer,
+)
 from ptyflow.reconstruct._progress import IterationLog, progress_bar
-from ptyflow.reconstruct._regularize import filter_object, total_variation
+from ptyflow.reconstruct._regularize import filter_object
 from ptyflow.reconstruct._result import ResultMetadata, check_target, write_result
 
 __all__ = ["ReconstructionRun", "run_reconstruction"]
@@ -72,78 +76,6 @@ def _probe(ds: Dataset, cfg: ReconstructConfig) -> Probe:
     return beam.model_copy(update={"aberrations": ab})
 
 
-def _optimizer(model: PtychoModel, cfg: ReconstructConfig) -> torch.optim.Optimizer:
-    o = cfg.optimizer
-    probe_scale = float(model.probe_k.detach().abs().max())
-    # Per slice × S^(−1/3): the slices' steps add up in the projected phase, so a full
-    # step per slice overshoots (measured on the srtio3 data, docs/reconstruct.md: 6
-    # slices reach r 0.99 in 5 iterations instead of 6; ÷S and ÷√S are slower again).
-    lr_object = o.lr_object / cfg.model.n_slices ** (1 / 3)
-    groups: list[dict[str, Any]] = [
-        {"params": [model.phase, model.log_amplitude], "lr": lr_object, "name": "object"},
-        {"params": [model.probe_k], "lr": o.lr_probe * probe_scale, "name": "probe"},
-        {"params": [model.aberrations], "lr": o.lr_aberrations_A, "name": "aberrations"},
-        {"params": [model.delta_A], "lr": o.lr_positions_A, "name": "positions"},
-        {"params": [model.affine], "lr": o.lr_positions_A * 1e-2, "name": "affine"},
-    ]
-    if o.kind == "adam":
-        return torch.optim.Adam(groups)
-    if o.kind == "sgd":
-        return torch.optim.SGD(groups, lr=lr_object, momentum=o.momentum)
-    # One L-BFGS iteration per pass, its step from a strong-Wolfe line search that starts
-    # at the quasi-Newton step (lr 1). With torch's default max_eval (5/4 × max_iter = 1)
-    # the line search had no evaluation left, so every step was the bare trial step:
-    # min(1, 1/|g|₁)·lr, then lr = 0.05 of the quasi-Newton step (low-dose gain 0.003
-    # after 20 passes). No tolerances: the gradients of a mean loss are small in absolute
-    # terms, and the iteration count decides when to stop.
-    return torch.optim.LBFGS(
-        [p for g in groups for p in g["params"] if p.requires_grad],
-        lr=1.0,
-        history_size=10,
-        max_iter=1,
-        max_eval=6,
-        tolerance_grad=0.0,
-        tolerance_change=0.0,
-        line_search_fn="strong_wolfe",
-    )
-
-
-def _schedule(cfg: ReconstructConfig, steps: int) -> Callable[[int], float]:
-    o, end = cfg.optimizer, cfg.optimizer.final_lr_fraction
-    if o.kind == "lbfgs":  # the line search sets the step
-        return lambda s: 1.0
-    if o.schedule == "cosine":
-        return lambda s: end + (1 - end) * 0.5 * (1 + math.cos(math.pi * min(s / steps, 1.0)))
-    if o.schedule == "step":
-        return lambda s: 1.0 if s < steps // 2 else (end if s >= 3 * steps // 4 else end**0.5)
-    return lambda s: 1.0
-
-
-def _frozen(model: PtychoModel, cfg: ReconstructConfig, iteration: int) -> list[torch.Tensor]:
-    """Parameters left out of this iteration's graph (not yet refined, or never)."""
-    frozen: list[torch.Tensor] = [] if cfg.probe.refine else [model.probe_k]
-    if iteration < cfg.probe.refine_from_iteration:
-        frozen += [model.probe_k, model.aberrations]
-    if iteration < cfg.positions.refine_from_iteration:
-        frozen += [model.delta_A, model.affine]
-    return frozen
-
-
-@contextmanager
-def _left_out(params: list[torch.Tensor]) -> Iterator[None]:
-    """Frozen parameters leave the graph for an iteration, so autograd skips their backward
-    (the probe shift's FFT when neither the probe nor the positions are refined)."""
-    unique = list({id(p): p for p in params}.values())
-    flags = [p.requires_grad for p in unique]
-    for p in unique:
-        p.requires_grad_(False)
-    try:
-        yield
-    finally:
-        for p, flag in zip(unique, flags, strict=True):
-            p.requires_grad_(flag)
-
-
 def _initial_probe_power(source: FrameSource, build: Callable[[float], PtychoModel]) -> float:
     """Σ|ψ|² that makes the modelled frames (through vacuum) as bright as the measured ones."""
     unit = build(1.0)
@@ -153,41 +85,6 @@ def _initial_probe_power(source: FrameSource, build: Callable[[float], PtychoMod
     with torch.no_grad():
         modelled = unit(indices).sum(dtype=torch.float64)
     return float(frames.sum(dtype=torch.float64) / modelled)
-
-
-@dataclass
-class _Step:
-    """One gradient step on one batch (a closure, as L-BFGS re-evaluates it)."""
-
-    model: PtychoModel
-    loss_name: str
-    optimizer: torch.optim.Optimizer
-    tv_weight: float
-    indices: torch.Tensor
-    frames: torch.Tensor | None  # None for the amplitude loss, which needs only the roots
-    roots: torch.Tensor
-    error: torch.Tensor | None = None  # Σ|√model − √data| of the last evaluation
-
-    def closure(self) -> torch.Tensor:
-        self.optimizer.zero_grad(set_to_none=True)
-        if self.loss_name == "amplitude" and self.model.fused_amplitude:
-            loss, self.error = amplitude_loss(self.model.exit_waves(self.indices), self.roots)
-        else:
-            predicted = self.model(self.indices)
-            loss = LOSSES[self.loss_name](predicted, self.frames, self.roots)
-            self.error = data_error(predicted.detach(), self.roots)
-        if self.tv_weight:
-            loss = loss + self.tv_weight * total_variation(self.model)
-        loss.backward()
-        return loss.detach()
-
-    def run(self, lbfgs: bool) -> torch.Tensor:
-        """The batch's loss, left on the device (no synchronisation per batch)."""
-        if lbfgs:
-            return self.optimizer.step(self.closure)  # type: ignore[arg-type, return-value]
-        loss = self.closure()
-        self.optimizer.step()
-        return loss
 
 
 def run_reconstruction(
@@ -245,7 +142,7 @@ def run_reconstruction(
         grid.pixel_size_A[0],
         rotation,
     )
-    optimizer = _optimizer(model, config)
+    optimizer = make_optimizer(model, config)
     n_iter = config.optimizer.iterations
     lbfgs = config.optimizer.kind == "lbfgs"
     if lbfgs and not source.cached:
@@ -258,7 +155,7 @@ def run_reconstruction(
     batch = len(source.indices) if lbfgs else config.optimizer.batch_size
     need_frames = loss_name != "amplitude"
     steps = n_iter * math.ceil(len(source.indices) / batch)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(config, steps))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_schedule(config, steps))
     history = IterationLog()
     ckpt = Checkpoint(checkpoint_path(out), model, optimizer, scheduler, history)
     start = ckpt.load() if resume else 0
@@ -266,13 +163,13 @@ def run_reconstruction(
     with progress_bar(progress, n_iter, start) as bar:
         for iteration in range(start, n_iter):
             t0 = time.perf_counter()
-            frozen = _frozen(model, config, iteration)
+            frozen = frozen_parameters(model, config, iteration)
             rng = np.random.default_rng([config.engine.seed, iteration])
             sums = torch.zeros(3, dtype=torch.float64, device=device)  # loss, |√m − √d|, √d
             count = 0
-            with _left_out(frozen):
+            with left_out(frozen):
                 for indices, frames, roots in source.batches(rng, batch, need_frames):
-                    step = _Step(model, loss_name, optimizer, tv, indices, frames, roots)
+                    step = GradientStep(model, loss_name, optimizer, tv, indices, frames, roots)
                     loss = step.run(lbfgs)
                     scheduler.step()
                     model.constrain()
