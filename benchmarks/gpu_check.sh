@@ -9,14 +9,18 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD/src"
 t0=$SECONDS
-python -c 'import torch, pytest, zarr, pydantic, rich' || {
-    echo "gpu_check: torch, pytest, zarr, pydantic and rich must be importable (no pip here)"
+# What the checks import (numba for the CPU kernels the fused path compiles even when the
+# device is CUDA, matplotlib for the result's figures): a missing one is named up front.
+python -c 'import torch, pytest, matplotlib, ptyflow.reconstruct._engine, ptyflow.simulate' || {
+    echo "gpu_check: torch, pytest, matplotlib and ptyflow's dependencies (numba, zarr,"
+    echo "pydantic, rich, scipy, tifffile, ...) must be importable (no pip here)"
     exit 2
 }
 python -c 'import torch; print("torch", torch.__version__, "CUDA", torch.version.cuda, "device", torch.cuda.get_device_name() if torch.cuda.is_available() else "NONE")'
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
 echo "== CUDA tests ($((SECONDS - t0)) s)"
-python -m pytest -q -p no:cacheprovider tests/reconstruct/test_reconstruct_cuda.py tests/physics/test_physics_forward.py
+python -m pytest -q -p no:cacheprovider tests/reconstruct/test_reconstruct_cuda.py \
+    tests/reconstruct/test_reconstruct_fused.py tests/physics/test_physics_forward.py
 echo "== GPU benchmark: 16,384 patterns of 64×64 ($((SECONDS - t0)) s)"
 timeout 180 python benchmarks/reconstruct_speed.py --gpu-synthetic --device cuda --iterations 3
 if [ -f ../shared/data/srtio3/metadata.json ] && python -c 'import skimage' 2>/dev/null; then

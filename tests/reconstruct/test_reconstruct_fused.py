@@ -4,6 +4,9 @@ autograd in tests/physics."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import Any
+
 import numpy as np
 import pytest
 import torch
@@ -15,9 +18,11 @@ from ptyflow.physics import (
     shift_ramps,
     shifted_probes,
 )
+from ptyflow.physics import fused as fused_module
 from ptyflow.physics.fused import exit_waves, probes_at
 from ptyflow.reconstruct._amplitude import amplitude_loss
 from ptyflow.reconstruct._measure import LOSSES, data_error
+from ptyflow.reconstruct._model import PtychoModel
 
 
 def _complex(rng: np.random.Generator, *shape: int) -> torch.Tensor:
@@ -64,3 +69,32 @@ def test_fused_patches_outside_the_object_are_refused() -> None:
     for start in ([5, 0], [0, 5], [-1, 0]):
         with pytest.raises(ValueError, match="leave the object of"):
             exit_waves(waves, obj, torch.tensor([start]), None)
+
+
+def test_tensors_on_other_devices_take_the_torch_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What runs on CUDA, checked without a GPU on the meta device (tensors without data:
+    a ``.numpy()`` of one fails): the forward model and its backward never reach a numba
+    kernel, and the amplitude loss is fused only on the CPU."""
+
+    def refuse(*args: Any) -> None:
+        raise AssertionError("a numba kernel was given tensors of another device")
+
+    for kernel in ("gather_multiply", "slice_adjoint", "ramp_multiply", "ramp_adjoint_sum"):
+        monkeypatch.setattr(fused_module, kernel, refuse)
+    meta, c64 = torch.device("meta"), torch.complex64
+    probe = torch.empty(2, 32, 32, dtype=c64, device=meta, requires_grad=True)
+    obj = torch.empty(3, 80, 80, dtype=c64, device=meta, requires_grad=True)
+    starts = torch.zeros(16, 2, dtype=torch.int64, device=meta)
+    propagators = torch.empty(2, 32, 32, dtype=c64, device=meta)
+    waves = probes_at(probe, torch.empty(16, 2, device=meta))
+    waves_k = exit_waves(waves, obj, starts, propagators)
+    waves_k.abs().sum().backward()
+    assert waves_k.shape == (16, 2, 32, 32) and waves_k.device == meta
+    assert obj.grad is not None and obj.grad.device == meta
+    assert probe.grad is not None and probe.grad.device == meta
+
+    fused_amplitude = PtychoModel.fused_amplitude.fget
+    assert fused_amplitude is not None
+    pixelated = SimpleNamespace(identity=True)
+    assert not fused_amplitude(SimpleNamespace(measurement=pixelated, phase=obj.real))
+    assert fused_amplitude(SimpleNamespace(measurement=pixelated, phase=torch.zeros(1)))
