@@ -291,7 +291,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--iterations", type=int, default=10)
-    parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch default)")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="CPU threads (default 1, as the engine's; 0: all)"
+    )
     parser.add_argument(
         "--gpu-synthetic", action="store_true", help="only the 128×128 synthetic timing"
     )
