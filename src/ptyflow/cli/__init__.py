@@ -28,6 +28,9 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one ``ptyflow`` command; return the process exit code."""
+    # Before torch loads OpenMP: its threads spin while waiting by default, and on a shared
+    # machine (another job, a daemon) that made reconstruction ~10x slower (docs/reconstruct.md).
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from ptyflow._signals import Terminated, sigterm_as_interrupt
     from ptyflow.cli._parser import build_parser
 
