@@ -1,6 +1,6 @@
 """Fixtures for every test directory: the shared SrTiO3 reference dataset (when present),
-the store builders of ``ptyflow.testing``, one runner of the ``ptyflow`` command, and a
-small disk to fill up."""
+the store builders of ``ptyflow.testing``, one runner of the ``ptyflow`` command, a
+small disk to fill up, and processes killed when the test ends."""
 
 from __future__ import annotations
 
@@ -83,3 +83,15 @@ def tmpfs() -> Callable[[Path, int], contextlib.AbstractContextManager[Path]]:
             yield disk
 
     return mount
+
+
+@pytest.fixture
+def processes() -> Iterator[list[subprocess.Popen[Any]]]:
+    """Collects the processes a test starts; any still running at its end is killed (by
+    pid), and each is waited for."""
+    started: list[subprocess.Popen[Any]] = []
+    yield started
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()

@@ -11,7 +11,7 @@ import json
 import os
 import signal
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -123,19 +123,8 @@ def _try_status(out: Path) -> dict[str, Any] | None:
 
 
 @pytest.fixture
-def processes() -> Iterator[list[subprocess.Popen[str]]]:
-    """Collects started processes; whatever is still running at the end is killed by pid."""
-    started: list[subprocess.Popen[str]] = []
-    yield started
-    for proc in started:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-
-
-@pytest.fixture
 def run_pair(
-    tmp_path: Path, processes: list[subprocess.Popen[str]]
+    tmp_path: Path, processes: list[subprocess.Popen[Any]]
 ) -> Callable[..., tuple[Emulator, Daemon]]:
     """Start an emulator with ``emu_args`` and a daemon connected to it."""
 

@@ -23,7 +23,7 @@ from ptyflow.dataset import (
     validate_dataset,
     writer_running,
 )
-from ptyflow.dataset import _writer as writer_module
+from ptyflow.dataset import _close_store as close_module
 from ptyflow.errors import DatasetError
 from ptyflow.provenance import check_record, content_hash, read_record
 
@@ -141,14 +141,14 @@ def _close_with_ctrl_c_in_seal(
 ) -> list[object]:
     """Write ``frames`` into a new store at ``path`` and close it, a Ctrl-C arriving halfway
     through the close (as it seals); return SIGINT's handler as the seal saw it."""
-    seal, seen = writer_module.seal_directory, []
+    seal, seen = close_module.seal_directory, []
 
     def interrupted_seal(*args, **kwargs):  # type: ignore[no-untyped-def]
         seen.append(signal.getsignal(signal.SIGINT))
         signal.raise_signal(signal.SIGINT)
         return seal(*args, **kwargs)
 
-    monkeypatch.setattr(writer_module, "seal_directory", interrupted_seal)
+    monkeypatch.setattr(close_module, "seal_directory", interrupted_seal)
     with create_dataset(path, md, dtype=frames.dtype) as writer:
         writer.write_frames(0, frames)
     return seen

@@ -132,19 +132,17 @@ def make_config() -> Callable[..., tuple[TransferConfig, Path]]:
 
 
 @pytest.fixture
-def start_daemon() -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
+def start_daemon(
+    processes: list[subprocess.Popen[Any]],
+) -> Callable[..., subprocess.Popen[bytes]]:
     """Start daemons; any still running at the end of the test is killed (by pid)."""
-    started: list[subprocess.Popen[bytes]] = []
 
     def start(config_path: Path, *extra: str) -> subprocess.Popen[bytes]:
-        started.append(_daemon(config_path, *extra))
-        return started[-1]
+        proc = _daemon(config_path, *extra)
+        processes.append(proc)
+        return proc
 
-    yield start
-    for proc in started:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
+    return start
 
 
 @pytest.fixture

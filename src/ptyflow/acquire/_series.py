@@ -13,7 +13,6 @@ import resource
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,21 +21,15 @@ from numpy.typing import NDArray
 
 from ptyflow.acquire._cpu import StageCPU
 from ptyflow.acquire._events import FrameBlock, SeriesStart
+from ptyflow.acquire._series_metadata import series_metadata
 from ptyflow.acquire._store_layout import store_layout
 from ptyflow.compress import LIVE_SUMS, Compressor
 from ptyflow.config.acquire import AcquireConfig
 from ptyflow.dataset import (
-    Acquisition,
-    Compression,
-    DatasetMetadata,
     DatasetWriter,
-    Detector,
-    Scan,
     create_dataset,
     default_codec,
 )
-from ptyflow.errors import PtyflowError
-from ptyflow.physics import center_pixel
 from ptyflow.provenance import start_record
 
 __all__ = ["SeriesCounts", "SeriesRecorder", "store_path"]
@@ -87,24 +80,6 @@ def store_path(directory: Path, prefix: str, series: int) -> Path:
     return path
 
 
-def _nav_shape(start: SeriesStart, config: AcquireConfig) -> tuple[tuple[int, int], int | None]:
-    shape = config.scan.shape or start.scan_shape
-    if shape is None:
-        raise PtyflowError(
-            f"series {start.series}: no scan shape: set scan.shape in the config or send "
-            'header user data {"ptyflow": {"scan_shape": [ny, nx]}}'
-        )
-    n_time, n_scan = config.scan.n_time, shape[0] * shape[1]
-    if n_time is None and start.n_images is not None and start.n_images != n_scan:
-        if start.n_images % n_scan:
-            raise PtyflowError(
-                f"series {start.series}: {start.n_images} images announced, not a multiple "
-                f"of the scan's {shape[0]}×{shape[1]} = {n_scan} positions"
-            )
-        n_time = start.n_images // n_scan
-    return shape, n_time
-
-
 class SeriesRecorder:
     """Writes the frames of one series into a new store; owned by the writer thread."""
 
@@ -117,35 +92,7 @@ class SeriesRecorder:
         self.counts = SeriesCounts()
         self.frame_shape: tuple[int, int] = first.data.shape[1:]  # raw: no compressor yet
         self.dtype = first.data.dtype
-        shape, n_time = _nav_shape(start, config)
-        det_cfg = start.config or {}
-        cy, cx = center_pixel(self.frame_shape)
-        detector = Detector(
-            shape=self.frame_shape,
-            pixel_size_inv_A=config.detector.pixel_size_inv_A,
-            center_px=config.detector.center_px or (float(cy), float(cx)),
-            bit_depth=int(det_cfg.get("bit_depth_image") or self.dtype.itemsize * 8),
-            name=str(det_cfg.get("description") or config.detector.name),
-            serial=str(det_cfg["detector_number"]) if det_cfg.get("detector_number") else None,
-        )
-        scan = Scan(
-            shape=shape,
-            step_A=config.scan.step_A,
-            rotation_deg=config.scan.rotation_deg,
-            n_time=n_time,
-            time_step_s=config.scan.time_step_s if n_time else None,
-        )
-        raw = DatasetMetadata(
-            acquisition=Acquisition(
-                beam=config.beam,
-                scan=scan,
-                detector=detector,
-                source=f"ptyflow acquire: DECTRIS stream {start.protocol} series {start.series} "
-                f"from {config.receive.endpoint}",
-                started_utc=datetime.now(UTC),
-            ),
-            compression=Compression(kind="none"),
-        )
+        raw = series_metadata(start, config, self.frame_shape, self.dtype)
         #: Built, checked against the detector and compiled before the store exists.
         self.compressor = Compressor(config.compress, raw, self.dtype)
         self.compressor.warmup()

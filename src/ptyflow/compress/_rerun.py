@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ptyflow.compress._store import compress_store
-from ptyflow.config import validate_config
+from ptyflow.config import recorded_config
 from ptyflow.config.compress import CompressCommandConfig
 from ptyflow.dataset import compare_stores
-from ptyflow.errors import ProvenanceError
 from ptyflow.provenance import FileComparison, ProvenanceRecord
 
 __all__ = ["RERUN"]
@@ -26,12 +25,7 @@ class _CompressRerunner:
     criterion: str = "bit-identical (store timestamps aside)"
 
     def rerun(self, record: ProvenanceRecord, inputs: Sequence[Path], out: Path) -> Path:
-        if record.config is None or len(inputs) != 1:
-            raise ProvenanceError(
-                f"record {record.record_id}: a compression needs its config and one input"
-            )
-        where = f"record {record.record_id} config"
-        config = validate_config(record.config, CompressCommandConfig, where)
+        config = recorded_config(record, CompressCommandConfig, inputs, expected_inputs=1)
         return compress_store(inputs[0], out, config, progress=False).store
 
     def compare(self, original: Path, new: Path) -> list[FileComparison]:

@@ -18,13 +18,13 @@ import numpy as np
 import zarr
 from numpy.typing import NDArray
 
+from ptyflow.dataset._close_store import close_store
 from ptyflow.dataset._integrity import stray_partial_files
 from ptyflow.dataset._layout import DATA, get_array
 from ptyflow.dataset._live import LiveImages
 from ptyflow.dataset._lock import OutputLock
 from ptyflow.dataset._metadata import DatasetState
 from ptyflow.dataset._reader import Dataset, open_dataset
-from ptyflow.dataset._writer import close_store
 from ptyflow.errors import DatasetError, ProvenanceError
 from ptyflow.provenance import RECORD_NAME, ArtifactRef, content_hash, read_record, start_record
 

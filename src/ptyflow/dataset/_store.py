@@ -14,6 +14,7 @@ from zarr.abc.codec import BytesBytesCodec
 
 from ptyflow._files import fsync_path, partial_path
 from ptyflow._signals import signals_deferred
+from ptyflow.dataset._close_store import write_metadata
 from ptyflow.dataset._group import store_attrs
 from ptyflow.dataset._layout import (
     DATA,
@@ -32,7 +33,7 @@ from ptyflow.dataset._layout import (
 from ptyflow.dataset._live import LiveImages
 from ptyflow.dataset._lock import OutputLock
 from ptyflow.dataset._metadata import DatasetMetadata, DatasetState
-from ptyflow.dataset._writer import DatasetWriter, write_metadata
+from ptyflow.dataset._writer import DatasetWriter
 from ptyflow.errors import DatasetError
 from ptyflow.provenance import RECORD_NAME, ProvenanceRecord, write_record
 

@@ -8,7 +8,8 @@ its shards are written with their missing positions left at the fill value, and 
 arriving later for a shard already written is patched into the file on disk (slow, but
 rare). So memory stays at about two bands plus the shards being written, whatever the
 store's size. Full shards are written by a small thread pool (:mod:`._shard_pool`) while
-the caller goes on; a frame counts as received only once its shard is on disk.
+the caller goes on; a frame counts as received only once its shard is on disk
+(:mod:`._stored`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import itertools
 import logging
 import math
 import shutil
-from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -29,57 +29,20 @@ from numpy.typing import NDArray
 from ptyflow._files import replace_directory
 from ptyflow._signals import signals_deferred
 from ptyflow.dataset._bands import BandBuffer, ReadyShard
-from ptyflow.dataset._chunk_files import ChunkFiles, manifest_entry
-from ptyflow.dataset._layout import (
-    ATTRS_KEY,
-    DATA,
-    FRAMES_RECEIVED,
-    LIVE,
-    RESERVE,
-    Geometry,
-    get_array,
-)
+from ptyflow.dataset._close_store import close_store
+from ptyflow.dataset._frame_checks import check_frames
+from ptyflow.dataset._layout import DATA, RESERVE, Geometry, get_array
 from ptyflow.dataset._live import LiveImages
 from ptyflow.dataset._lock import OutputLock
 from ptyflow.dataset._metadata import DatasetMetadata, DatasetState
-from ptyflow.dataset._shard_pool import ShardPool, WrittenShard
+from ptyflow.dataset._shard_pool import ShardPool
+from ptyflow.dataset._stored import StoredFrames
 from ptyflow.errors import DatasetError
-from ptyflow.provenance import ManifestEntry, ProvenanceRecord, seal_directory
+from ptyflow.provenance import ProvenanceRecord
 
-__all__ = ["DatasetWriter", "close_store", "write_metadata"]
+__all__ = ["DatasetWriter"]
 
 log = logging.getLogger("ptyflow")
-
-
-def write_metadata(group: zarr.Group, metadata: DatasetMetadata) -> None:
-    """Store ``metadata`` as the group's ``ptyflow`` attribute.
-
-    zarr's LocalStore writes ``zarr.json`` to a temp file and renames it, so a crash leaves
-    the old or the new metadata, never half of it.
-    """
-    group.update_attributes({ATTRS_KEY: metadata.model_dump(mode="json")})
-
-
-def close_store(
-    path: Path,
-    group: zarr.Group,
-    metadata: DatasetMetadata,
-    received: NDArray[np.bool_] | None,
-    images: dict[str, NDArray[np.float32]],
-    record: ProvenanceRecord | None,
-    recorded_path: Path | None = None,
-    known: Mapping[str, ManifestEntry] | None = None,
-) -> str:
-    """Write ``frames_received`` (None: it is on disk already), the live images, then
-    ``metadata`` (its final state), then seal the store (§7 of the spec) as living at
-    ``recorded_path`` (default ``path``); return its content hash. ``known``: manifest
-    entries of files hashed as they were written, so sealing reads only the rest."""
-    if received is not None:
-        get_array(group, FRAMES_RECEIVED)[...] = received
-    for name, image in images.items():
-        get_array(group, f"{LIVE}/{name}")[...] = image
-    write_metadata(group, metadata)
-    return seal_directory(path, record, recorded_path, known)
 
 
 _THREADS = 2  # shard-writing threads per writer
@@ -125,19 +88,12 @@ class DatasetWriter:
         # Every shard gets a file, even one equal to the fill value, so a reader can tell a
         # lost shard file from frames that were zero.
         self._data = get_array(group, DATA).with_config({"write_empty_chunks": True})
-        # chunked like the shards: one small file per shard, written whole by the pool
-        self._received = ChunkFiles(get_array(group, FRAMES_RECEIVED), path)
-        self._marked = np.zeros(metadata.nav_shape, dtype=bool)  # as on disk now
-        self._mark_hashes: dict[str, ManifestEntry] = {}  # marks files, hashed as written
         self._metadata = metadata
         self._geometry = geometry
-        self._live = live
         self._record = record
         # Accepted: handed to write_frames (buffered or stored). Stored: in a shard on disk.
-        # Only stored frames are ever marked received, so a failed shard write can never
-        # turn frames into zeros that look received.
         self._accepted = np.zeros(metadata.nav_shape, dtype=bool)
-        self._stored = np.zeros(metadata.nav_shape, dtype=bool)
+        self._disk = StoredFrames(group, path, target, geometry, live)
         self._bands = BandBuffer(
             geometry, metadata.frame_shape, self.dtype, self._data.fill_value, self._accepted
         )
@@ -147,9 +103,12 @@ class DatasetWriter:
             geometry.shard_grid[-1], _PENDING_BYTES // (shard_bytes * self.dtype.itemsize)
         )
         self._pool = ShardPool(
-            self._data, path, self._mark, threads=_THREADS, max_pending=max(_THREADS, pending)
+            self._data,
+            path,
+            self._disk.mark,
+            threads=_THREADS,
+            max_pending=max(_THREADS, pending),
         )
-        self._live_sums: NDArray[np.float64] | None = None  # given by write_frames(live=)
         self._closed = False
         #: The store's content hash (tree hash of its manifest), once closed.
         self.content_hash: str | None = None
@@ -193,46 +152,11 @@ class DatasetWriter:
         """
         if self._closed:
             raise DatasetError(f"{self.path}: the writer is closed")
-        frames = np.asarray(frames)
-        start, n_nav = int(start_index), self._accepted.size
-        if frames.shape[1:] != self.frame_shape or frames.ndim != len(self.frame_shape) + 1:
-            raise DatasetError(
-                f"{self.path}: frames from index {start}: got array of shape {frames.shape}, "
-                f"expected (n, {', '.join(map(str, self.frame_shape))})"
-            )
-        if frames.dtype != self.dtype:
-            raise DatasetError(
-                f"{self.path}: frames from index {start}: dtype {frames.dtype}, "
-                f"expected {self.dtype}"
-            )
-        stop = start + len(frames)
-        if start < 0 or stop > n_nav:
-            raise DatasetError(
-                f"{self.path}: frame indices {start}…{stop - 1} outside the scan (0…{n_nav - 1})"
-            )
-        flat_accepted = self._accepted.reshape(-1)
-        if (dup := np.flatnonzero(flat_accepted[start:stop])).size:
-            i = start + int(dup[0])
-            raise DatasetError(
-                f"{self.path}: frame {i} {self._nav_index(i)} was already written; "
-                "nothing from this call was stored"
-            )
-        if frames.dtype.kind == "f" and not (finite := np.isfinite(frames)).all():
-            i = start + int(np.flatnonzero(~finite.reshape(len(frames), -1).all(axis=1))[0])
-            raise DatasetError(
-                f"{self.path}: frame {i} {self._nav_index(i)} holds NaN or infinity; stored "
-                "values must be finite (NaN is the fill of frames never received); nothing "
-                "from this call was stored"
-            )
+        frames, start = np.asarray(frames), int(start_index)
+        check_frames(self.path, start, frames, self.frame_shape, self.dtype, self._accepted, live)
         if live is not None:
-            if np.shape(live) != (len(frames), 5):
-                raise DatasetError(
-                    f"{self.path}: live sums from index {start}: shape {np.shape(live)}, "
-                    f"expected ({len(frames)}, 5)"
-                )
-            if self._live_sums is None:
-                self._live_sums = np.full((*self.nav_shape, 5), np.nan)
-            self._live_sums.reshape(-1, 5)[start:stop] = live
+            self._disk.give_live_sums(start, np.asarray(live))
+        stop, flat_accepted = start + len(frames), self._accepted.reshape(-1)
         flat_accepted[start:stop] = True  # before placing: a shard it completes goes at once
         for p0, p1, band in self._bands.pieces(start, stop):  # band by band: placing one
             if not self._handed[self._bands.band_shards(band)].any():  # may evict others
@@ -253,7 +177,7 @@ class DatasetWriter:
 
         Shards are written in the background; partly filled ones stay buffered until close.
         """
-        self._complete(self._pool.drain())
+        self._disk.acknowledge(self._pool.drain(), self._pool.discard)
 
     def close(self, record: ProvenanceRecord | None = None) -> None:
         """Flush, mark the state ``complete`` or ``incomplete``, and seal the store.
@@ -347,52 +271,7 @@ class DatasetWriter:
     def _submit(
         self, nav: tuple[slice, ...], block: NDArray[Any], received: NDArray[np.bool_]
     ) -> None:
-        self._complete(self._pool.submit(nav, block, received))
-
-    def _complete(self, shards: Iterable[WrittenShard]) -> None:
-        """Acknowledge shards the pool has written, oldest first; at the first that failed,
-        wait for the rest and leave their frames unmarked (as if never written)."""
-        for shard in shards:
-            nav = shard.nav
-            where = ", ".join(f"{s.start}:{s.stop}" for s in nav)
-            if (err := shard.write_error) is not None:
-                self._pool.discard()
-                # disk full, I/O error: name it; these frames stay unmarked
-                raise DatasetError(
-                    f"{self.target}: could not store the frames at scan positions [{where}]: {err}"
-                ) from err
-            self._stored[nav] |= shard.received
-            given = self._given_live(nav)
-            if given is None or np.isnan(given).any():  # else all at once on close
-                self._live.update(nav, shard.block, self._stored[nav], given)
-            if (mark_err := shard.mark_error) is not None:
-                raise DatasetError(
-                    f"{self.target}: could not mark the frames at scan positions [{where}] as "
-                    f"received: {mark_err}"
-                ) from mark_err
-
-    def _mark(self, nav: tuple[slice, ...], received: NDArray[np.bool_]) -> None:
-        """Persist marks shard by shard (one small chunk each, from the pool's threads), so
-        a crashed writer's store can be recovered: `ptyflow recover` trusts these marks
-        after decoding shards. ``received``: the frames of ``nav`` now on disk."""
-        rel, data = self._received.write(nav, received)
-        self._marked[nav] = received
-        if data is None:  # zarr patched it: hashed when sealing
-            self._mark_hashes.pop(rel, None)
-        else:
-            self._mark_hashes[rel] = manifest_entry(data)
-
-    def _settle_marks(self) -> None:
-        """Make the marks on disk equal the frames stored: unmark shards written after one
-        that failed (the pool wrote them, the writer did not acknowledge them)."""
-        stale = np.argwhere(self._marked != self._stored)
-        shard_nav = np.asarray(self._geometry.shard_nav)
-        for key in {tuple(k) for k in (stale // shard_nav).tolist()}:
-            nav = self._geometry.shard_slices(key)
-            self._mark(nav, self._stored[nav])
-
-    def _given_live(self, nav: tuple[slice, ...]) -> NDArray[np.float64] | None:
-        return None if self._live_sums is None else self._live_sums[nav]
+        self._disk.acknowledge(self._pool.submit(nav, block, received), self._pool.discard)
 
     def _finish(self, *, failed: bool, record: ProvenanceRecord | None) -> None:
         if self._closed:
@@ -410,28 +289,25 @@ class DatasetWriter:
             except Exception as err:
                 error = error or err
             self._pool.shutdown()
-            if self._live_sums is not None:  # the live images of shards given their sums
-                given = self._stored & ~np.isnan(self._live_sums).any(axis=-1)
-                self._live.update_from_sums(given, self._live_sums)
             if failed or error is not None:
                 state = DatasetState.FAILED
-            elif self._stored.all():
+            elif self._disk.stored.all():
                 state = DatasetState.COMPLETE
             else:
                 state = DatasetState.INCOMPLETE
             self._metadata = self._metadata.with_state(state)
             (self.path / RESERVE).unlink(missing_ok=True)  # its room is for what follows
             try:
-                self._settle_marks()
+                self._disk.settle_marks()
                 self.content_hash = close_store(
                     self.path,
                     self._group,
                     self._metadata,
                     None,  # frames_received: on disk already
-                    self._live.images,
+                    self._disk.live_images(),
                     record,
                     self.target,
-                    {**self._pool.hashes, **self._mark_hashes},
+                    {**self._pool.hashes, **self._disk.mark_hashes},
                 )
             except Exception as err:
                 self._lock.release()
@@ -447,7 +323,7 @@ class DatasetWriter:
             kept = (
                 f"the new store was deleted and the old one at {self.target} kept"
                 if self.path != self.target
-                else f"the store is 'failed' and keeps the {int(self._stored.sum())} frames "
+                else f"the store is 'failed' and keeps the {int(self._disk.stored.sum())} frames "
                 "that were stored"
             )
             raise DatasetError(f"{error} (while closing); {kept}") from error
