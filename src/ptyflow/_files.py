@@ -18,7 +18,14 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 
-__all__ = ["fsync_path", "partial_path", "replace_directory", "sync_tree", "write_text_atomic"]
+__all__ = [
+    "fsync_path",
+    "partial_path",
+    "rename_durably",
+    "replace_directory",
+    "sync_tree",
+    "write_text_atomic",
+]
 
 #: fsync calls in flight at once: the file system commits them together (a journal
 #: commit serves many), so a tree of files costs about as much as its bytes to write.
@@ -49,6 +56,13 @@ def fsync_path(path: Path) -> None:
         os.close(fd)
 
 
+def rename_durably(source: Path, target: Path) -> None:
+    """Rename ``source`` over ``target``, then fsync their directory so that a power cut
+    cannot undo the rename (``source``'s own bytes must be on disk already)."""
+    os.replace(source, target)
+    fsync_path(target.parent)
+
+
 def sync_tree(root: Path, files: Iterable[str]) -> None:
     """fsync ``files`` (posix paths relative to ``root``), then every directory that holds
     them, ``root`` included: after this a power cut cannot lose them."""
@@ -70,8 +84,7 @@ def write_text_atomic(path: Path, text: str) -> None:
         fh.write(text)
         fh.flush()
         os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    fsync_path(path.parent)
+    rename_durably(tmp, path)
 
 
 def replace_directory(new: Path, target: Path) -> None:
@@ -86,6 +99,5 @@ def replace_directory(new: Path, target: Path) -> None:
     old = target.with_name(f".{target.name}.{uuid.uuid4().hex}.replaced")
     if target.exists():
         os.rename(target, old)
-    os.rename(new, target)
-    fsync_path(target.parent)
+    rename_durably(new, target)
     shutil.rmtree(old, ignore_errors=True)

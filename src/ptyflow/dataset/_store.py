@@ -12,7 +12,7 @@ import zarr
 from numpy.typing import DTypeLike, NDArray
 from zarr.abc.codec import BytesBytesCodec
 
-from ptyflow._files import fsync_path, partial_path
+from ptyflow._files import partial_path, rename_durably
 from ptyflow._signals import signals_deferred
 from ptyflow.dataset._close_store import write_metadata
 from ptyflow.dataset._group import store_attrs
@@ -121,8 +121,7 @@ def create_dataset(
                 if record is not None:  # what was started, for `recover` after a crash
                     write_record(record, where / RECORD_NAME)
                 if not replacing:  # a new store: in place at once, for readers to follow
-                    os.replace(where, path)
-                    fsync_path(path.parent)  # the store's entry survives a power cut
+                    rename_durably(where, path)  # its entry survives a power cut
                     where = path
             except BaseException as err:
                 if where != path:

@@ -4,7 +4,6 @@ and ``ptyflow import``, read by ``ptyflow score``. Format: ``docs/ground-truth.m
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ptyflow._files import fsync_path, partial_path
+from ptyflow._files import partial_path, rename_durably
 from ptyflow.errors import DatasetError
 from ptyflow.provenance import (
     ProvenanceRecord,
@@ -88,8 +87,7 @@ def write_truth_dir(
         seal_directory(tmp, record, path)  # manifest and record, like a store
         if not into_place:
             return tmp
-        os.replace(tmp, path)
-        fsync_path(path.parent)  # the rename, durable
+        rename_durably(tmp, path)
         return path
     except BaseException as err:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from ptyflow._files import fsync_path, partial_path
+from ptyflow._files import fsync_path, partial_path, rename_durably
 from ptyflow.errors import ResultError
 from ptyflow.reconstruct._progress import IterationLog
 
@@ -42,8 +42,7 @@ class Checkpoint:
         tmp = partial_path(self.path)
         torch.save(state, tmp)
         fsync_path(tmp)
-        tmp.replace(self.path)
-        fsync_path(self.path.parent)
+        rename_durably(tmp, self.path)
 
     def load(self) -> int:
         """Restore the saved state; return the iteration to continue from."""

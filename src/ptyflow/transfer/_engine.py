@@ -22,9 +22,7 @@ from pathlib import Path
 from ptyflow.config.transfer import TransferConfig
 from ptyflow.dataset import writer_running
 from ptyflow.errors import TransferError
-from ptyflow.provenance import (
-    ProvenanceRecord,
-)
+from ptyflow.provenance import ProvenanceRecord
 from ptyflow.transfer._destination import HOST_KEY_FAILURES, Destination, make_destination
 from ptyflow.transfer._policy import apply_disk_policy
 from ptyflow.transfer._queue import Queue, QueueItem, State
